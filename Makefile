@@ -1,0 +1,34 @@
+# `make site` builds the site, `make test` runs the checks; both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+
+.PHONY: site test lint translations clean
+
+site: $(READY)
+	$(PY) build.py
+
+test: $(READY)
+	$(VENV)/bin/ruff check build.py sitegen tests
+	$(PY) -m pytest -q
+
+lint: $(READY)
+	$(VENV)/bin/ruff check build.py sitegen tests
+	$(VENV)/bin/ruff format --check build.py sitegen tests
+
+# Extract interface strings from templates and code, update both catalogs.
+# The build compiles the catalogs itself; no .mo file is committed.
+translations: $(READY)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		--project "Saxony life sciences microsite" -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-location --omit-header
+
+# The virtual environment, (re)made from the pinned requirements when missing or changed.
+$(READY): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(READY)
+
+clean:
+	rm -rf output $(VENV) .pytest_cache .ruff_cache

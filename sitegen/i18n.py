@@ -1,0 +1,122 @@
+"""Interface strings and locale formatting, one bundle per language.
+
+Input: the gettext catalogs in locales/<lang>/LC_MESSAGES/messages.po. They are compiled
+in memory on every build, so no compiled .mo file is kept in the repository. Output:
+a `Locale` bundle per language (gettext, Babel date and number formatting) and a Jinja
+environment per language with `jinja2.ext.i18n` and StrictUndefined.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import babel
+import jinja2
+from babel.dates import format_date, format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from .dates import PartialDate
+from .errors import Problems
+from .load import display_path
+
+# Interface strings are written in English in templates and code; other languages translate them.
+SOURCE_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Locale:
+    """A language's interface strings and formatting rules."""
+
+    code: str
+    translations: NullTranslations
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    @property
+    def name(self) -> str:
+        """The language's name in itself, e.g. 'Deutsch'."""
+        locale = babel.Locale.parse(self.code)
+        return locale.get_display_name(self.code).capitalize() if locale else self.code
+
+    def format_date(self, date: PartialDate) -> str:
+        """A date at its own precision: '9. September 2024', 'Oktober 2024' or '2021'."""
+        if date.precision == "day":
+            return format_date(_as_date(date), format="long", locale=self.code)
+        if date.precision == "month":
+            return format_skeleton("yMMMM", _as_date(date), locale=self.code)
+        return str(date.year)
+
+    def format_number(self, number: float) -> str:
+        return format_decimal(number, locale=self.code)
+
+
+def _as_date(date: PartialDate) -> datetime.date:
+    return datetime.date(date.year, date.month or 1, date.day or 1)
+
+
+def load_locales(locales_dir: Path, languages: tuple[str, ...], problems: Problems) -> dict[str, Locale]:
+    """Compile each language's catalog in memory; report broken and incomplete catalogs."""
+    locales = {}
+    for lang in languages:
+        path = locales_dir / lang / "LC_MESSAGES" / "messages.po"
+        shown = display_path(path)
+        if not path.is_file():
+            if lang != SOURCE_LANGUAGE:
+                problems.warning(
+                    shown,
+                    0,
+                    f"no interface translations for '{lang}'",
+                    "run 'make translations' and translate the new catalog",
+                )
+            locales[lang] = Locale(lang, NullTranslations())
+            continue
+        try:
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang, abort_invalid=True)
+        except (PoFileError, ValueError, UnicodeDecodeError) as exc:
+            problems.error(
+                shown,
+                getattr(exc, "lineno", 0),
+                f"broken catalog: {exc}",
+                "fix the entry or run 'make translations' again",
+            )
+            continue
+        if lang != SOURCE_LANGUAGE:
+            for message in catalog:
+                if message.id and (not message.string or message.fuzzy):
+                    state = "fuzzy" if message.fuzzy else "untranslated"
+                    line = message.lineno or 0
+                    problems.warning(
+                        shown,
+                        line,
+                        f"interface string {state}: {message.id!r}",
+                        "translate it and remove the fuzzy flag",
+                    )
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        locales[lang] = Locale(lang, Translations(buffer))
+    return locales
+
+
+def make_environment(templates_dir: Path, locale: Locale) -> jinja2.Environment:
+    """A Jinja environment whose `_()` and `{% trans %}` speak `locale`'s language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(locale.translations, newstyle=True)
+    env.filters["date"] = locale.format_date
+    env.filters["number"] = locale.format_number
+    return env

@@ -1,0 +1,467 @@
+"""content/ → source documents and site settings; assets/ → files to copy.
+
+This is the only module that reads the content folder. Each Markdown file becomes a
+`SourceDocument`: where it came from (path and the line each field is on), its
+section, slug and language, its checked front matter and its Markdown body. Every
+problem found on the way is added to the `Problems` collector with its file and line;
+a file with problems is left out, so later stages only see well-formed documents.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from babel import Locale, UnknownLocaleError
+
+from .errors import Problems, did_you_mean
+from .schema import LISTED_SECTIONS, SCHEMAS, SECTIONS, SLUG, convert
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FILE_NAME = re.compile(r"^(?P<slug>.+?)\.(?P<lang>[A-Za-z_-]+)\.md$")
+_IGNORED = re.compile(r"^\.|~$|\.sw[a-p]$|^#.*#$")  # hidden files and editor leftovers
+
+
+def display_path(path: Path) -> str:
+    """The path as an editor would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Settings from content/site.yaml."""
+
+    languages: tuple[str, ...]
+    default_language: str
+    title: Mapping[str, str]
+    description: Mapping[str, str]
+    base_url: str
+    section_names: Mapping[str, Mapping[str, str]]  # section → language → URL folder
+    path: str = "site.yaml"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    path: str  # as shown in messages
+    section: str
+    slug: str
+    lang: str
+    fields: Mapping[str, Any]
+    field_lines: Mapping[str, int]
+    item_lines: Mapping[str, tuple[int, ...]]
+    body: str
+    body_line: int  # file line of the body's first line
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, 1)
+
+
+@dataclass
+class YamlMapping:
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    item_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def parse_yaml_mapping(text: str, path: str, first_line: int, problems: Problems) -> YamlMapping | None:
+    """Parse YAML that must be a mapping, keeping the file line of every key and list item."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        what = getattr(exc, "problem", None) or "cannot be read"
+        context = getattr(exc, "context", None)
+        problems.error(
+            path,
+            line,
+            f"broken YAML: {what}" + (f" ({context})" if context else ""),
+            "check indentation, colons and quotes; put text containing ': ' in quotes",
+        )
+        return None
+    result = YamlMapping()
+    if node is None:
+        return result
+    if not isinstance(node, yaml.MappingNode):
+        problems.error(path, first_line, "expected fields as 'name: value' lines", "see README.md for an example")
+        return None
+    constructor = yaml.constructor.SafeConstructor()
+    for key_node, value_node in node.value:
+        line = first_line + key_node.start_mark.line
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(key, str):
+            problems.error(path, line, "a field name must be a plain word", "write e.g. 'title: …'")
+            continue
+        if key in result.values:
+            problems.error(
+                path,
+                line,
+                f"field '{key}' appears twice (first on line {result.lines[key]})",
+                "keep one of them",
+            )
+            continue
+        try:
+            result.values[key] = constructor.construct_document(value_node)
+        except yaml.YAMLError as exc:
+            problems.error(path, line, f"broken YAML value for '{key}': {exc}", "quote the value")
+            continue
+        result.lines[key] = line
+        if isinstance(value_node, yaml.SequenceNode):
+            result.item_lines[key] = tuple(first_line + n.start_mark.line for n in value_node.value)
+    return result
+
+
+def read_text(path: Path, shown: str, problems: Problems) -> str | None:
+    """File text as UTF-8 with Unix newlines; a clear problem for any other encoding."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.error(
+            shown,
+            line,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} in column {column})",
+            "save the file with UTF-8 encoding",
+        )
+        return None
+    if "\x00" in text:
+        problems.error(
+            shown,
+            text[: text.index("\x00")].count("\n") + 1,
+            "contains a NUL byte",
+            "this is not a text file; remove it",
+        )
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_config(content_dir: Path, problems: Problems, base_url: str | None = None) -> SiteConfig | None:
+    """Read and check content/site.yaml."""
+    path = content_dir / "site.yaml"
+    shown = display_path(path)
+    if not path.is_file():
+        problems.error(shown, 0, "site settings are missing", "create site.yaml (see README.md)")
+        return None
+    text = read_text(path, shown, problems)
+    parsed = parse_yaml_mapping(text, shown, 1, problems) if text is not None else None
+    if parsed is None:
+        return None
+    values, lines = parsed.values, parsed.lines
+    known = ("languages", "default_language", "title", "description", "base_url", "sections")
+    ok = True
+    for key in values:
+        if key not in known:
+            problems.error(
+                shown,
+                lines[key],
+                f"unknown setting '{key}'",
+                did_you_mean(key, known) or f"known settings: {', '.join(known)}",
+            )
+            ok = False
+    for key in ("languages", "default_language", "title", "base_url", "sections"):
+        if key not in values:
+            problems.error(shown, 1, f"setting '{key}' is missing", "add it (see README.md)")
+            ok = False
+    if not ok:
+        return None
+
+    languages = values["languages"]
+    if not (isinstance(languages, list) and languages and all(isinstance(x, str) for x in languages)):
+        problems.error(
+            shown, lines["languages"], "languages must be a list of language codes", "write languages: [de, en]"
+        )
+        return None
+    for lang in languages:
+        try:
+            Locale.parse(lang)
+        except (ValueError, UnknownLocaleError):
+            problems.error(shown, lines["languages"], f"unknown language code '{lang}'", "use codes such as de or en")
+            ok = False
+    if len(set(languages)) != len(languages):
+        problems.error(shown, lines["languages"], "a language is listed twice", "list each language once")
+        ok = False
+    default = values["default_language"]
+    if default not in languages:
+        problems.error(
+            shown,
+            lines["default_language"],
+            f"default language '{default}' is not in languages",
+            f"use one of: {', '.join(languages)}",
+        )
+        ok = False
+
+    def per_language(key: str, required: bool) -> dict[str, str]:
+        nonlocal ok
+        value = values.get(key, {})
+        if not isinstance(value, dict):
+            problems.error(
+                shown, lines[key], f"'{key}' must give one text per language", f"write {key}: {{de: …, en: …}}"
+            )
+            ok = False
+            return {}
+        for lang in languages:
+            if required and not (isinstance(value.get(lang), str) and value[lang].strip()):
+                problems.error(shown, lines[key], f"'{key}' has no text for '{lang}'", f"add {lang}: … under {key}")
+                ok = False
+        for lang in value:
+            if lang not in languages:
+                problems.error(
+                    shown,
+                    lines[key],
+                    f"'{key}' names language '{lang}', which is not in languages",
+                    "remove it or add the language",
+                )
+                ok = False
+        return {lang: str(text).strip() for lang, text in value.items()}
+
+    title = per_language("title", True)
+    description = per_language("description", False) if "description" in values else {}
+
+    url = values["base_url"]
+    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        problems.error(
+            shown,
+            lines["base_url"],
+            "base_url must be an absolute web address",
+            "write e.g. base_url: https://example.org/",
+        )
+        ok = False
+        url = "/"
+    url = base_url or url
+    if not url.endswith("/"):
+        url += "/"
+
+    sections = values["sections"]
+    section_names: dict[str, dict[str, str]] = {}
+    if not isinstance(sections, dict):
+        problems.error(
+            shown, lines["sections"], "sections must map each section to its folder name per language", "see README.md"
+        )
+        return None
+    for name, names in sections.items():
+        if name not in LISTED_SECTIONS:
+            problems.error(
+                shown,
+                lines["sections"],
+                f"unknown section '{name}'",
+                did_you_mean(name, LISTED_SECTIONS) or f"sections are {', '.join(LISTED_SECTIONS)}",
+            )
+            ok = False
+            continue
+        if not isinstance(names, dict):
+            problems.error(
+                shown,
+                lines["sections"],
+                f"section '{name}' needs a folder name per language",
+                f"write {name}: {{de: …, en: …}}",
+            )
+            ok = False
+            continue
+        for lang in languages:
+            folder = names.get(lang)
+            if not (isinstance(folder, str) and SLUG.match(folder)):
+                problems.error(
+                    shown,
+                    lines["sections"],
+                    f"section '{name}' has no valid folder name for '{lang}'",
+                    "use lowercase letters, digits and hyphens, e.g. akteure",
+                )
+                ok = False
+        section_names[name] = {lang: str(names.get(lang)) for lang in languages}
+    for name in LISTED_SECTIONS:
+        if name not in sections:
+            problems.error(
+                shown, lines["sections"], f"section '{name}' has no folder names", f"add {name}: {{de: …, en: …}}"
+            )
+            ok = False
+    for lang in languages:
+        folders = [names[lang] for names in section_names.values()]
+        if len(set(folders)) != len(folders):
+            problems.error(
+                shown,
+                lines["sections"],
+                f"two sections share a folder name in '{lang}'",
+                "give each section its own name",
+            )
+            ok = False
+    if not ok:
+        return None
+    return SiteConfig(
+        languages=tuple(languages),
+        default_language=default,
+        title=MappingProxyType(title),
+        description=MappingProxyType(description),
+        base_url=url,
+        section_names=MappingProxyType({k: MappingProxyType(v) for k, v in section_names.items()}),
+        path=shown,
+    )
+
+
+def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) -> list[SourceDocument]:
+    """Every Markdown file under content/<section>/, checked against its section's schema."""
+    documents = []
+    root = content_dir.resolve()
+    for entry in sorted(content_dir.iterdir()):
+        shown = display_path(entry)
+        if _IGNORED.search(entry.name) or entry.name == "site.yaml":
+            continue
+        if entry.is_dir() and entry.name in SECTIONS:
+            for path in sorted(entry.iterdir()):
+                if not _IGNORED.search(path.name):
+                    document = _load_file(path, entry.name, root, config, problems)
+                    if document:
+                        documents.append(document)
+        elif entry.is_dir():
+            problems.error(
+                shown,
+                0,
+                f"unknown section folder '{entry.name}'",
+                did_you_mean(entry.name, SECTIONS) or f"content folders are {', '.join(SECTIONS)}",
+            )
+        else:
+            problems.error(
+                shown,
+                0,
+                "file in the wrong place",
+                f"put pages in a section folder ({', '.join(SECTIONS)}), e.g. content/pages/{entry.name}",
+            )
+    return documents
+
+
+def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problems: Problems) -> SourceDocument | None:
+    shown = display_path(path)
+    if path.is_symlink() and not _inside(path.resolve(), root):
+        problems.error(
+            shown,
+            0,
+            "links to a file outside the content folder",
+            "copy the file into content/ instead of linking to it",
+        )
+        return None
+    if path.is_dir():
+        problems.error(
+            shown, 0, "folders inside a section are not allowed", f"move its files up into content/{section}/"
+        )
+        return None
+    if path.suffix != ".md":
+        problems.error(
+            shown, 0, "only Markdown files (.md) belong in content/", "put pictures and other files in assets/"
+        )
+        return None
+    match = _FILE_NAME.match(path.name)
+    if not match:
+        problems.error(
+            shown,
+            0,
+            "the file name does not say its language",
+            f"name it <slug>.{config.default_language}.md, e.g. {path.stem}.{config.default_language}.md",
+        )
+        return None
+    slug, lang = match["slug"], match["lang"]
+    if lang not in config.languages:
+        hint = did_you_mean(lang, config.languages) or f"languages are {', '.join(config.languages)}"
+        problems.error(shown, 0, f"unknown language '{lang}' in the file name", hint)
+        return None
+    if not SLUG.match(slug):
+        problems.error(
+            shown,
+            0,
+            f"'{slug}' is not a valid slug",
+            f"use lowercase letters, digits and single hyphens, e.g. '{suggest_slug(slug)}'",
+        )
+        return None
+
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        problems.error(
+            shown, 1, "no front matter", "start the file with a '---' line, then the fields, then another '---' line"
+        )
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        problems.error(shown, 1, "the front matter is not closed", "add a line with '---' after the last field")
+        return None
+    parsed = parse_yaml_mapping("\n".join(lines[1:end]), shown, 2, problems)
+    if parsed is None:
+        return None
+
+    schema = SCHEMAS[section]
+    fields: dict[str, Any] = {}
+    valid = True
+    for name, value in parsed.values.items():
+        line = parsed.lines[name]
+        spec = schema.get(name)
+        if spec is None:
+            hint = did_you_mean(name, schema) or f"fields for {section}: {', '.join(schema)}"
+            problems.error(shown, line, f"unknown field '{name}'", hint)
+            valid = False
+            continue
+        try:
+            fields[name] = convert(spec, value)
+        except ValueError as exc:
+            what, _, how = str(exc).partition(" — ")
+            problems.error(shown, line, f"'{name}': {what}", how)
+            valid = False
+    for name, spec in schema.items():
+        if spec.required and spec.translatable and name not in parsed.values:
+            problems.error(shown, 1, f"required field '{name}' is missing", f"add '{name}: …' to the front matter")
+            valid = False
+    if not valid:
+        return None
+    return SourceDocument(
+        path=shown,
+        section=section,
+        slug=slug,
+        lang=lang,
+        fields=MappingProxyType(fields),
+        field_lines=MappingProxyType(dict(parsed.lines)),
+        item_lines=MappingProxyType(dict(parsed.item_lines)),
+        body="\n".join(lines[end + 1 :]),
+        body_line=end + 2,
+    )
+
+
+def load_assets(assets_dir: Path) -> dict[str, bytes]:
+    """Every file under assets/, keyed by its path below the output folder."""
+    files = {}
+    if assets_dir.is_dir():
+        for dirpath, dirnames, filenames in os.walk(assets_dir):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not _IGNORED.search(name):
+                    path = Path(dirpath) / name
+                    files["assets/" + path.relative_to(assets_dir).as_posix()] = path.read_bytes()
+    return files
+
+
+def suggest_slug(text: str) -> str:
+    """A valid slug close to `text`: German letters transliterated, other runs hyphenated."""
+    text = text.lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "page"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False

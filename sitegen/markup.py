@@ -1,0 +1,137 @@
+"""Markdown → HTML for one page, with `[[slug]]` links resolved against the site's URLs.
+
+Input: a page's Markdown body, its language, its own URL and a resolver that maps a
+slug to the target page's URL and title in that language. Output: a `Rendered` with
+the HTML, every cross-link it contains (for backlinks and checks) and the ids of its
+headings (so `[[slug#anchor]]` can be checked against them). No other state is kept.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element, SubElement
+
+import markdown
+from markdown.inlinepatterns import InlineProcessor
+
+# [[slug]], [[slug|text]], [[slug#anchor]], [[slug#anchor|text]]
+WIKILINK = r"\[\[([^\[\]\n]+?)\]\]"
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    url: str  # site path of the target page, e.g. "de/themen/car-t/"
+    title: str
+    lang: str  # the language of the target page; differs when the page is not translated
+
+
+@dataclass(frozen=True)
+class CrossLink:
+    slug: str
+    anchor: str
+    text: str  # the link as written, for messages
+    target: LinkTarget | None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    links: tuple[CrossLink, ...]
+    anchors: frozenset[str]
+
+
+Resolver = Callable[[str], "LinkTarget | None"]
+
+
+def relative_url(from_path: str, to_path: str) -> str:
+    """Link from the page at site path `from_path` to `to_path` (paths of folders end in '/')."""
+    from_dir = from_path if from_path.endswith("/") else posixpath.dirname(from_path)
+    target = posixpath.relpath(to_path or ".", from_dir or ".")
+    if to_path.endswith("/") or not to_path:
+        target = "./" if target == "." else target + "/"
+    return target
+
+
+def slugify_heading(text: str, separator: str = "-") -> str:
+    """Heading ids readable in German: umlauts transliterated, everything else hyphenated."""
+    text = text.lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", separator, text).strip(separator) or "section"
+
+
+class _CrossLinkProcessor(InlineProcessor):
+    def __init__(self, renderer: MarkdownRenderer):
+        super().__init__(WIKILINK)
+        self.renderer = renderer
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        target_text, _, label = m.group(1).partition("|")
+        slug, _, anchor = target_text.strip().partition("#")
+        slug, anchor, label = slug.strip(), anchor.strip(), label.strip()
+        target = self.renderer.resolve(slug)
+        self.renderer.links.append(CrossLink(slug, anchor, m.group(0), target))
+        if target is None:
+            el = Element("span", {"class": "broken-link"})
+            el.text = label or slug
+            return el, m.start(0), m.end(0)
+        href = relative_url(self.renderer.page_url, target.url)
+        el = Element("a", {"href": href + (f"#{anchor}" if anchor else "")})
+        el.text = label or target.title
+        if target.lang != self.renderer.lang:
+            # The page exists only in another language: say so instead of hiding it.
+            el.set("hreflang", target.lang)
+            if not label:  # the target's own title is in the target's language
+                el.set("lang", target.lang)
+            tag = SubElement(el, "span", {"class": "lang-tag"})
+            tag.text = target.lang.upper()
+            tag.tail = ""
+            el.text = (label or target.title) + " "
+        return el, m.start(0), m.end(0)
+
+
+_QUOTES = {
+    # German typography: „so“ for double quotes; single quotes stay as apostrophes.
+    "de": {"left-double-quote": "&bdquo;", "right-double-quote": "&ldquo;"},
+}
+
+
+class MarkdownRenderer:
+    """One Markdown converter per language, reused for every page of that language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.page_url = ""
+        self.resolve: Resolver = lambda slug: None
+        self.links: list[CrossLink] = []
+        self._md = markdown.Markdown(
+            extensions=[
+                "tables",
+                "fenced_code",
+                "footnotes",
+                "attr_list",
+                "def_list",
+                "abbr",
+                "sane_lists",
+                "admonition",
+                "smarty",
+                "toc",
+            ],
+            extension_configs={
+                "toc": {"slugify": slugify_heading},
+                "smarty": {"substitutions": _QUOTES.get(lang, {})},
+            },
+            output_format="html",
+        )
+        # Priority above the link pattern (160) so '[[' is never read as a Markdown link.
+        self._md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
+
+    def render(self, text: str, page_url: str, resolve: Resolver) -> Rendered:
+        self.page_url, self.resolve, self.links = page_url, resolve, []
+        self._md.reset()
+        html = self._md.convert(text)
+        return Rendered(html, tuple(self.links), frozenset(_ID.findall(html)))

@@ -1,0 +1,307 @@
+"""Source documents → one frozen `Site`: entities, URLs, relations both ways, backlinks.
+
+Everything a page shows about other pages is settled here, before any page is
+rendered: translations are paired by slug, language-neutral facts are taken from one
+file per entity, every URL is claimed once, relations get their other end, Markdown
+bodies are converted with their `[[links]]` resolved, and backlinks are gathered.
+Mistakes that span files (duplicate slugs, unknown link targets, facts stated in a
+translation) are reported here. The returned `Site` is only read afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .errors import Problems, did_you_mean
+from .load import SiteConfig, SourceDocument
+from .markup import LinkTarget, MarkdownRenderer
+from .schema import LISTED_SECTIONS, RELATIONS, SCHEMAS
+
+NEUTRAL_FIELDS = {
+    section: tuple(name for name, spec in schema.items() if not spec.translatable)
+    for section, schema in SCHEMAS.items()
+}
+
+
+@dataclass(frozen=True)
+class Version:
+    """One language version of an entity: what that language's page says."""
+
+    slug: str
+    section: str
+    lang: str
+    title: str
+    short_title: str
+    summary: str
+    body_html: str
+    url: str  # site path, e.g. "de/akteure/fraunhofer-izi/"
+    source: str  # the file it came from, for messages
+    anchors: frozenset[str]
+    links: tuple[str, ...]  # slugs this version links to in its text
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Everything one slug stands for: its facts once, its text per language."""
+
+    slug: str
+    section: str
+    facts: Mapping[str, Any]
+    versions: Mapping[str, Version]
+    relations: Mapping[str, tuple[str, ...]]  # relation name → related slugs, both ends
+
+    def version(self, lang: str, languages: Iterable[str]) -> Version:
+        """The page in `lang`, or the first existing one of `languages` when untranslated."""
+        if lang in self.versions:
+            return self.versions[lang]
+        return next(self.versions[other] for other in languages if other in self.versions)
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteConfig
+    entities: Mapping[str, Entity]
+    sections: Mapping[str, tuple[str, ...]]  # section → slugs in file order
+    backlinks: Mapping[tuple[str, str], tuple[str, ...]]  # (slug, lang) → slugs mentioning it
+
+    def version(self, slug: str, lang: str) -> Version:
+        return self.entities[slug].version(lang, self.languages_from(lang))
+
+    def languages_from(self, lang: str) -> tuple[str, ...]:
+        """Languages to fall back on for `lang`: the default first, then the rest in order."""
+        return _fallback_order(self.config, lang)
+
+    def home_url(self, lang: str) -> str:
+        return f"{lang}/"
+
+    def section_url(self, section: str, lang: str) -> str:
+        return f"{lang}/{self.config.section_names[section][lang]}/"
+
+
+def page_url(config: SiteConfig, section: str, slug: str, lang: str) -> str:
+    if section in LISTED_SECTIONS:
+        return f"{lang}/{config.section_names[section][lang]}/{slug}/"
+    return f"{lang}/{slug}/"
+
+
+def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Problems, drafts: bool = False) -> Site:
+    """Pair, check and link the documents; the Site is complete when this returns."""
+    grouped = _group_by_slug(documents, config, problems)
+    facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
+    if not drafts:
+        hidden = {slug for slug, f in facts.items() if f.get("draft")}
+        grouped = {slug: docs for slug, docs in grouped.items() if slug not in hidden}
+    urls = _claim_urls(grouped, config, problems)
+    relations = _relate(grouped, facts, config, problems)
+
+    # The link map is complete before any Markdown is converted, so every [[link]]
+    # resolves against the final URLs and titles.
+    titles = {(slug, doc.lang): doc.fields["title"] for slug, docs in grouped.items() for doc in docs.values()}
+    fallback = {lang: _fallback_order(config, lang) for lang in config.languages}
+
+    def resolver(lang: str):
+        def resolve(slug: str) -> LinkTarget | None:
+            for other in fallback[lang]:
+                if (slug, other) in urls:
+                    return LinkTarget(urls[slug, other], titles[slug, other], other)
+            return None
+
+        return resolve
+
+    renderers = {lang: MarkdownRenderer(lang) for lang in config.languages}
+    versions: dict[str, dict[str, Version]] = defaultdict(dict)
+    link_sites = []
+    for slug, docs in grouped.items():
+        for lang, doc in docs.items():
+            if (slug, lang) not in urls:
+                continue  # its address is taken; already reported
+            rendered = renderers[lang].render(doc.body, urls[slug, lang], resolver(lang))
+            versions[slug][lang] = Version(
+                slug=slug,
+                section=doc.section,
+                lang=lang,
+                title=doc.fields["title"],
+                short_title=doc.fields.get("short_title", ""),
+                summary=doc.fields["summary"],
+                body_html=rendered.html,
+                url=urls[slug, lang],
+                source=doc.path,
+                anchors=rendered.anchors,
+                links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
+            )
+            link_sites.append((doc, rendered.links))
+    _check_links(link_sites, grouped, versions, fallback, problems)
+
+    entities = {
+        slug: Entity(
+            slug=slug,
+            section=next(iter(docs.values())).section,
+            facts=MappingProxyType(facts[slug]),
+            versions=MappingProxyType(versions[slug]),
+            relations=MappingProxyType(relations.get(slug, {})),
+        )
+        for slug, docs in grouped.items()
+        if versions[slug]
+    }
+    sections = {section: tuple(slug for slug, e in entities.items() if e.section == section) for section in SCHEMAS}
+    backlinks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for slug, entity in entities.items():
+        for lang in config.languages:
+            shown = entity.version(lang, fallback[lang])
+            for target in shown.links:
+                if target != slug and slug not in backlinks[target, lang]:
+                    backlinks[target, lang].append(slug)
+    return Site(
+        config=config,
+        entities=MappingProxyType(entities),
+        sections=MappingProxyType(sections),
+        backlinks=MappingProxyType({k: tuple(v) for k, v in backlinks.items()}),
+    )
+
+
+def _fallback_order(config: SiteConfig, lang: str) -> tuple[str, ...]:
+    others = [x for x in config.languages if x != lang]
+    others.sort(key=lambda x: x != config.default_language)
+    return (lang, *others)
+
+
+def _group_by_slug(documents, config, problems) -> dict[str, dict[str, SourceDocument]]:
+    grouped: dict[str, dict[str, SourceDocument]] = {}
+    for doc in documents:
+        docs = grouped.setdefault(doc.slug, {})
+        first = next(iter(docs.values()), None)
+        if first is not None and first.section != doc.section:
+            problems.error(
+                doc.path,
+                0,
+                f"slug '{doc.slug}' is already used by {first.path}",
+                "slugs name one page across all sections; rename one of the files",
+            )
+            continue
+        docs[doc.lang] = doc
+    # Languages in the configured order, so the primary version is found first.
+    return {slug: {lang: docs[lang] for lang in config.languages if lang in docs} for slug, docs in grouped.items()}
+
+
+def _primary(docs: Mapping[str, SourceDocument], config: SiteConfig) -> SourceDocument:
+    """The file that states the entity's facts: the default language's, else the first."""
+    return docs.get(config.default_language) or next(iter(docs.values()))
+
+
+def _facts(docs, config, problems) -> dict[str, Any]:
+    primary = _primary(docs, config)
+    section = primary.section
+    for doc in docs.values():
+        if doc is primary:
+            continue
+        for name in NEUTRAL_FIELDS[section]:
+            if name in doc.fields:
+                problems.error(
+                    doc.path,
+                    doc.line_of(name),
+                    f"'{name}' is a language-neutral fact and is stated in {primary.path}",
+                    f"remove it here; facts are stated once, in the {primary.lang} file",
+                )
+    for name, spec in SCHEMAS[section].items():
+        if spec.required and not spec.translatable and name not in primary.fields:
+            problems.error(
+                primary.path, 1, f"required field '{name}' is missing", f"add '{name}: …' to the front matter"
+            )
+    # Every fact of the section is present, None when not stated, so templates can ask
+    # for any of them.
+    return {name: primary.fields.get(name) for name in NEUTRAL_FIELDS[section]}
+
+
+def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
+    """Give every version its URL; two pages claiming one URL is an error naming both."""
+    claimed: dict[str, str] = {}
+    for lang in config.languages:
+        claimed[f"{lang}/"] = f"the {lang} home page"
+        for section in LISTED_SECTIONS:
+            claimed[f"{lang}/{config.section_names[section][lang]}/"] = f"the {section} index ({config.path})"
+    urls = {}
+    for slug, docs in grouped.items():
+        for lang, doc in docs.items():
+            url = page_url(config, doc.section, slug, lang)
+            if url in claimed:
+                problems.error(
+                    doc.path,
+                    0,
+                    f"its address /{url} is already taken by {claimed[url]}",
+                    "rename the file to another slug",
+                )
+                continue
+            claimed[url] = doc.path
+            urls[slug, lang] = url
+    return urls
+
+
+def _relate(grouped, facts, config, problems) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Check every relation's targets and add the other end of each."""
+    sections = {slug: next(iter(docs.values())).section for slug, docs in grouped.items()}
+    related: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(slug: str, name: str, other: str) -> None:
+        if other not in related[slug][name]:
+            related[slug][name].append(other)
+
+    for slug, docs in grouped.items():
+        primary = _primary(docs, config)
+        for rel in RELATIONS:
+            if sections[slug] != rel.section:
+                continue
+            targets = facts[slug][rel.field] or ()
+            lines = primary.item_lines.get(rel.field) or (primary.line_of(rel.field),) * len(targets)
+            seen = set()
+            for target, line in zip(targets, lines, strict=True):
+                if target in seen:
+                    problems.error(primary.path, line, f"'{target}' is listed twice in {rel.field}", "remove one")
+                    continue
+                seen.add(target)
+                if target == slug:
+                    problems.error(primary.path, line, f"'{rel.field}' names the page itself", "remove it")
+                elif target not in sections:
+                    candidates = [s for s, sec in sections.items() if sec == rel.target]
+                    hint = (
+                        did_you_mean(target, candidates)
+                        or f"create content/{rel.target}/{target}.<lang>.md or fix the slug"
+                    )
+                    problems.error(primary.path, line, f"{rel.field}: no {rel.target[:-1]} with slug '{target}'", hint)
+                elif sections[target] != rel.target:
+                    problems.error(
+                        primary.path,
+                        line,
+                        f"{rel.field}: '{target}' is in {sections[target]}, not {rel.target}",
+                        f"list only {rel.target} here",
+                    )
+                else:
+                    add(slug, rel.field, target)
+                    add(target, rel.inverse, slug)
+    return {slug: {name: tuple(v) for name, v in rels.items()} for slug, rels in related.items()}
+
+
+def _check_links(link_sites, grouped, versions, fallback, problems) -> None:
+    """Report every [[link]] to an unknown page or anchor, at the line it is written on."""
+    known = sorted(grouped)
+    for doc, links in link_sites:
+        body_lines = doc.body.split("\n")
+        for link in links:
+            line = doc.body_line + next((i for i, text in enumerate(body_lines) if link.text in text), 0)
+            if link.target is None:
+                hint = did_you_mean(link.slug, known) or "check the slug, or create the page"
+                problems.error(doc.path, line, f"link {link.text}: no page with slug '{link.slug}'", hint)
+            elif link.anchor:
+                target = versions[link.slug][link.target.lang]
+                if link.anchor not in target.anchors:
+                    hint = did_you_mean(link.anchor, target.anchors) or (
+                        f"anchors there: {', '.join(sorted(target.anchors))}"
+                        if target.anchors
+                        else f"{target.source} has no headings to link to"
+                    )
+                    problems.error(
+                        doc.path, line, f"link {link.text}: {target.source} has no heading '#{link.anchor}'", hint
+                    )

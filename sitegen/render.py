@@ -1,0 +1,327 @@
+"""(Site, language) → output files in memory. Reads the Site; writes nothing to disk.
+
+Every page gets the same frame from `_Page`: its language, title and description, a
+language switcher that leads to the same page in each other language (or says that
+the page is not translated yet), `hreflang` alternates, breadcrumbs and the site
+navigation. Links are written relative to the page, so the site works under any
+sub-path and from disk; only the 404 page, which a host serves at any address, uses
+links from the site's root.
+"""
+
+from __future__ import annotations
+
+import traceback
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from .dates import PartialDate
+from .errors import Problems
+from .i18n import Locale
+from .load import display_path
+from .markup import relative_url
+from .model import Site, Version
+from .schema import LISTED_SECTIONS
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+SECTION_TITLES = {
+    "actors": N_("Actors"),
+    "topics": N_("Topics"),
+    "projects": N_("Projects"),
+    "news": N_("News"),
+    "pages": N_("About this site"),
+}
+
+SECTION_DESCRIPTIONS = {
+    "actors": N_("Institutes, universities, clinics, companies, networks and agencies in Saxony's life sciences."),
+    "topics": N_("The fields Saxony's life-sciences actors work in, from cell therapy to medical technology."),
+    "projects": N_("Joint projects and funded clusters of Saxony's life-sciences network."),
+    "news": N_("News and events from Saxony's life-sciences network, newest first."),
+}
+
+# Entity section → template; list sections have an index page each.
+TEMPLATES = {
+    "actors": "actor.html",
+    "topics": "topic.html",
+    "projects": "project.html",
+    "news": "news.html",
+    "pages": "page.html",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entity as a list shows it in one language (possibly a fallback version)."""
+
+    slug: str
+    section: str
+    title: str
+    summary: str
+    url: str  # site path
+    lang: str  # language of the version shown
+    translated: bool  # False when the list's language has no version of it
+    facts: Mapping[str, Any]
+
+    @property
+    def date(self) -> PartialDate | None:
+        return self.facts.get("date") or self.facts.get("start")
+
+
+def collation_key(text: str) -> str:
+    """Sort key that files 'Ärzte' with 'Arzte' as German dictionaries do (DIN 5007-1)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class SiteRenderer:
+    """Renders every page of one language with that language's environment."""
+
+    def __init__(self, site: Site, lang: str, env: jinja2.Environment, locales: Mapping[str, Locale]):
+        self.site, self.lang, self.env, self.locales = site, lang, env, locales
+        self.locale = locales[lang]
+        self.config = site.config
+
+    # -- lists -------------------------------------------------------------------
+    def item(self, slug: str) -> Item:
+        version = self.site.version(slug, self.lang)
+        entity = self.site.entities[slug]
+        return Item(
+            slug,
+            entity.section,
+            version.title,
+            version.summary,
+            version.url,
+            version.lang,
+            version.lang == self.lang,
+            entity.facts,
+        )
+
+    def items(self, slugs, section: str | None = None) -> list[Item]:
+        items = [self.item(slug) for slug in slugs]
+        if (section or (items[0].section if items else "")) == "news":
+            # Newest first; undated items last, by title.
+            dated = sorted(
+                (i for i in items if i.date), key=lambda i: (i.date.sort_key(), collation_key(i.title)), reverse=True
+            )
+            return dated + sorted((i for i in items if not i.date), key=lambda i: collation_key(i.title))
+        return sorted(items, key=lambda i: collation_key(i.title))
+
+    def relations(self, slug: str) -> dict[str, list[Item]]:
+        return {name: self.items(slugs) for name, slugs in self.site.entities[slug].relations.items()}
+
+    # -- pages -------------------------------------------------------------------
+    def render_all(self, problems: Problems) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        site, lang = self.site, self.lang
+        home = _Page(self, site.home_url(lang), self.config.title[lang], self.config.description.get(lang, ""))
+        files.update(
+            home.render(
+                "home.html",
+                problems,
+                sections=self.section_overview(),
+                latest_news=self.items(site.sections["news"], "news")[:5],
+            )
+        )
+        for section in LISTED_SECTIONS:
+            description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
+            page = _Page(self, site.section_url(section, lang), "", description, section=section)
+            files.update(page.render("section.html", problems, items=self.items(site.sections[section], section)))
+        for slug, entity in site.entities.items():
+            version = entity.versions.get(lang)
+            if version is None:
+                continue
+            page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
+            files.update(
+                page.render(
+                    TEMPLATES[entity.section],
+                    problems,
+                    entity=entity,
+                    version=version,
+                    facts=entity.facts,
+                    relations=self.relations(slug),
+                    backlinks=self.items(site.backlinks.get((slug, lang), ())),
+                )
+            )
+        return files
+
+    def section_title(self, section: str) -> str:
+        return self.locale.gettext(SECTION_TITLES[section])
+
+    def section_overview(self) -> list[tuple[str, str, int]]:
+        return [
+            (section, self.site.section_url(section, self.lang), len(self.site.sections[section]))
+            for section in LISTED_SECTIONS
+        ]
+
+
+class _Page:
+    """The frame every page shares: URLs, alternates, switcher, breadcrumbs, navigation."""
+
+    def __init__(
+        self,
+        renderer: SiteRenderer,
+        path: str,
+        title: str,
+        description: str,
+        section: str = "",
+        version: Version | None = None,
+        absolute_links: bool = False,
+    ):
+        self.r, self.path, self.title, self.description = renderer, path, title, description
+        self.section, self.version, self.absolute_links = section, version, absolute_links
+
+    def url(self, target: str) -> str:
+        if self.absolute_links:
+            return urlsplit(self.r.config.base_url).path + target
+        return relative_url(self.path, target)
+
+    def absolute(self, target: str) -> str:
+        return self.r.config.base_url + target
+
+    def counterparts(self) -> dict[str, str]:
+        """This page's address in each language that has it."""
+        site, config = self.r.site, self.r.config
+        if self.version is not None:
+            return {lang: v.url for lang, v in site.entities[self.version.slug].versions.items()}
+        if self.section:
+            return {lang: site.section_url(self.section, lang) for lang in config.languages}
+        if self.path in {"", *(site.home_url(lang) for lang in config.languages)}:
+            return {lang: site.home_url(lang) for lang in config.languages}
+        return {}
+
+    def switcher(self) -> list[dict[str, Any]]:
+        site, lang = self.r.site, self.r.lang
+        counterparts = self.counterparts()
+        entries = []
+        for other in self.r.config.languages:
+            locale = self.r.locales[other]
+            entry = {
+                "lang": other,
+                "name": locale.name,
+                "current": other == lang,
+                "url": None,
+                "note": "",
+                "fallback": None,
+                "fallback_label": "",
+            }
+            if other in counterparts:
+                entry["url"] = self.url(counterparts[other])
+            elif other != lang:
+                # Not translated: say so in the visitor's other language and offer that
+                # language's section index instead of a dead link.
+                entry["note"] = locale.gettext("not translated yet")
+                fallback = (
+                    site.section_url(self.section, other) if self.section in LISTED_SECTIONS else site.home_url(other)
+                )
+                entry["fallback"] = self.url(fallback)
+                entry["fallback_label"] = locale.gettext("go to the overview")
+            entries.append(entry)
+        return entries
+
+    def alternates(self) -> list[tuple[str, str]]:
+        counterparts = self.counterparts()
+        links = [(lang, self.absolute(path)) for lang, path in counterparts.items()]
+        if counterparts:
+            config = self.r.config
+            is_home = self.path in ("", self.r.site.home_url(self.r.lang))
+            default = "" if is_home else counterparts.get(config.default_language, next(iter(counterparts.values())))
+            links.append(("x-default", self.absolute(default)))
+        return links
+
+    def nav_state(self, section: str) -> str:
+        """aria-current for a navigation entry: the section's index, or a page inside it."""
+        if section != self.section:
+            return ""
+        return "true" if self.version is not None else "page"
+
+    def breadcrumbs(self) -> list[tuple[str, str]]:
+        site, lang, gettext = self.r.site, self.r.lang, self.r.locale.gettext
+        crumbs = [(gettext("Home"), self.url(site.home_url(lang)))]
+        if self.section in LISTED_SECTIONS and self.version is not None:
+            crumbs.append((self.r.section_title(self.section), self.url(site.section_url(self.section, lang))))
+        return crumbs
+
+    def render(self, template: str, problems: Problems, **context: Any) -> dict[str, bytes]:
+        site, lang = self.r.site, self.r.lang
+        frame = dict(
+            lang=lang,
+            languages=self.r.config.languages,
+            site_title=self.r.config.title[lang],
+            page_title=self.title,
+            description=self.description,
+            section=self.section,
+            path=self.path,
+            url=self.url,
+            canonical=self.absolute(self.path),
+            alternates=self.alternates(),
+            switcher=self.switcher(),
+            breadcrumbs=self.breadcrumbs(),
+            nav=[(s, self.url(site.section_url(s, lang)), self.nav_state(s)) for s in LISTED_SECTIONS],
+            pages=self.r.items(site.sections["pages"]),
+            home_url=self.url(site.home_url(lang)),
+            section_title=self.r.section_title,
+        )
+        frame.update(context)
+        try:
+            html = self.r.env.get_template(template).render(frame)
+        except jinja2.TemplateError as exc:
+            report_template_error(exc, problems)
+            return {}
+        return {_file_for(self.path): html.encode("utf-8")}
+
+
+def _file_for(path: str) -> str:
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+def report_template_error(exc: jinja2.TemplateError, problems: Problems) -> None:
+    """A template mistake as `templates/x.html:line: …`, found from Jinja's traceback."""
+    name, line = getattr(exc, "filename", None) or getattr(exc, "name", None), getattr(exc, "lineno", 0)
+    if not name:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.startswith(("templates", "/")) and frame.filename.endswith(".html"):
+                name, line = display_path(Path(frame.filename)), frame.lineno
+                break
+    problems.error(name or "templates", line or 0, f"template error: {exc.message or exc}", "fix the template")
+
+
+def render_site(
+    site: Site, envs: Mapping[str, jinja2.Environment], locales: Mapping[str, Locale], problems: Problems
+) -> dict[str, bytes]:
+    """Every page of every language, plus the root language chooser and the 404 page."""
+    files: dict[str, bytes] = {}
+    for lang in site.config.languages:
+        renderer = SiteRenderer(site, lang, envs[lang], locales)
+        files.update(renderer.render_all(problems))
+    default = site.config.default_language
+    renderer = SiteRenderer(site, default, envs[default], locales)
+    homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
+    both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
+    chooser = _Page(renderer, "", "", site.config.description.get(default, ""))
+    files.update(chooser.render("chooser.html", problems, homes=homes, site_title=both_titles))
+    notices = [
+        {
+            "lang": lang,
+            "heading": locales[lang].gettext("Page not found"),
+            "text": locales[lang].gettext(
+                "There is no page at this address. It may have moved, or the link may be mistyped."
+            ),
+            "link": locales[lang].gettext("Go to the home page"),
+            "home": site.home_url(lang),
+        }
+        for lang in site.config.languages
+    ]
+    titles = " · ".join(n["heading"] for n in notices)
+    missing = _Page(renderer, "404.html", "", titles, absolute_links=True)
+    files.update(missing.render("404.html", problems, notices=notices, site_title=titles))
+    return files

@@ -1,0 +1,160 @@
+"""What each section's front matter may hold: fields, types, allowed values, relations.
+
+`SCHEMAS` maps a section to its fields. A field is either translatable (each language
+file states it in its own words) or a language-neutral fact (stated once per entity).
+`RELATIONS` declares every typed link between entities once; the model derives the
+other end (inverse or symmetric) from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .dates import PartialDate
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+ACTOR_TYPES = (
+    "research-institute",
+    "university",
+    "clinic",
+    "company",
+    "startup",
+    "network",
+    "agency",
+    "infrastructure",
+)
+NEWS_KINDS = ("news", "event")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text | int | bool | url | date | choice | coordinates | slugs
+    required: bool = False
+    translatable: bool = False
+    choices: tuple[str, ...] = ()
+    target: str = ""  # for kind 'slugs': the section the slugs name
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`section.field` lists slugs of `target`; the target shows them under `inverse`."""
+
+    section: str
+    field: str
+    target: str
+    inverse: str  # for a symmetric relation, the same name as `field`
+
+    @property
+    def symmetric(self) -> bool:
+        return self.section == self.target and self.field == self.inverse
+
+
+RELATIONS = (
+    Relation("actors", "topics", "topics", "actors"),
+    Relation("actors", "partners", "actors", "partners"),
+    Relation("actors", "member_of", "actors", "members"),
+    Relation("topics", "related", "topics", "related"),
+    Relation("projects", "actors", "actors", "projects"),
+    Relation("projects", "topics", "topics", "projects"),
+    Relation("news", "actors", "actors", "news"),
+    Relation("news", "topics", "topics", "news"),
+    Relation("news", "projects", "projects", "news"),
+)
+
+
+def _fields(*fields: Field) -> dict[str, Field]:
+    common = (
+        Field("title", "text", required=True, translatable=True),
+        Field("short_title", "text", translatable=True),
+        Field("summary", "text", required=True, translatable=True),
+        Field("draft", "bool"),
+    )
+    return {f.name: f for f in common + fields}
+
+
+def _relations(section: str) -> tuple[Field, ...]:
+    return tuple(Field(r.field, "slugs", target=r.target) for r in RELATIONS if r.section == section)
+
+
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "actors": _fields(
+        Field("type", "choice", required=True, choices=ACTOR_TYPES),
+        Field("city", "text"),
+        Field("founded", "int"),
+        Field("website", "url"),
+        Field("coordinates", "coordinates"),
+        *_relations("actors"),
+    ),
+    "topics": _fields(*_relations("topics")),
+    "projects": _fields(
+        Field("start", "date"),
+        Field("end", "date"),
+        Field("website", "url"),
+        *_relations("projects"),
+    ),
+    "news": _fields(
+        Field("date", "date"),
+        Field("kind", "choice", choices=NEWS_KINDS),
+        *_relations("news"),
+    ),
+    "pages": _fields(),
+}
+
+SECTIONS = tuple(SCHEMAS)
+# Sections whose pages live under a localized folder name; plain pages sit at /<lang>/<slug>/.
+LISTED_SECTIONS = ("actors", "topics", "projects", "news")
+
+
+def convert(field: Field, value: object) -> object:
+    """Check one front-matter value against its field; return it in model form.
+
+    Raises ValueError with a message an editor can act on.
+    """
+    kind = field.kind
+    if kind == "text":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("expected text — write it on the same line, e.g. title: Leipzig")
+        return value.strip()
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected a whole number such as 1997")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        return value
+    if kind == "url":
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if not parts or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected a web address starting with https:// or http://")
+        return value
+    if kind == "date":
+        return PartialDate.parse(value)
+    if kind == "choice":
+        if value not in field.choices:
+            raise ValueError(f"'{value}' is not allowed — use one of: {', '.join(field.choices)}")
+        return value
+    if kind == "coordinates":
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and -90 <= value[0] <= 90
+            and -180 <= value[1] <= 180
+        )
+        if not ok:
+            raise ValueError("expected [latitude, longitude] in degrees, e.g. [51.34, 12.37]")
+        return (float(value[0]), float(value[1]))
+    if kind == "slugs":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"expected a list of {field.target} slugs, e.g. [tu-dresden]")
+        return tuple(v.strip() for v in value)
+    raise AssertionError(f"unknown field kind {kind!r}")

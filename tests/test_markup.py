@@ -1,0 +1,86 @@
+"""Markdown → HTML: editor features, heading anchors and [[cross-links]]."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.markup import LinkTarget, MarkdownRenderer, relative_url, slugify_heading
+
+TARGETS = {
+    "car-t": {"de": LinkTarget("de/themen/car-t/", "CAR-T-Zelltherapie", "de")},
+    "gmp": {"de": LinkTarget("en/topics/gmp/", "GMP manufacturing", "en")},
+}
+
+
+def resolve(slug: str):
+    return TARGETS.get(slug, {}).get("de")
+
+
+def assert_renders(source: str, expected: str, page: str = "de/akteure/izi/") -> None:
+    assert MarkdownRenderer("de").render(source, page, resolve).html == expected
+
+
+def test_plain_cross_link_uses_target_title_and_relative_url():
+    assert_renders("Siehe [[car-t]].", '<p>Siehe <a href="../../themen/car-t/">CAR-T-Zelltherapie</a>.</p>')
+
+
+def test_cross_link_with_text_and_anchor():
+    assert_renders(
+        "[[car-t#herstellung|hier]]",
+        '<p><a href="../../themen/car-t/#herstellung">hier</a></p>',
+    )
+
+
+def test_cross_link_to_untranslated_page_is_marked_with_its_language():
+    assert_renders(
+        "[[gmp]]",
+        '<p><a href="../../../en/topics/gmp/" hreflang="en" lang="en">GMP manufacturing '
+        '<span class="lang-tag">EN</span></a></p>',
+    )
+
+
+def test_cross_links_in_code_are_left_alone():
+    assert_renders("`[[car-t]]`", "<p><code>[[car-t]]</code></p>")
+
+
+def test_links_are_recorded_with_unresolved_ones():
+    rendered = MarkdownRenderer("de").render("[[car-t]] [[nope|x]]", "de/", resolve)
+    assert [(link.slug, link.target is not None) for link in rendered.links] == [("car-t", True), ("nope", False)]
+
+
+def test_tables_and_heading_anchors():
+    rendered = MarkdownRenderer("de").render("## Über Größe\n\n| a | b |\n|---|---|\n| 1 | 2 |", "de/", resolve)
+    assert '<h2 id="ueber-groesse">Über Größe</h2>' in rendered.html
+    assert "<table>" in rendered.html and "<td>1</td>" in rendered.html
+    assert "ueber-groesse" in rendered.anchors
+
+
+def test_german_quotes_in_german_only():
+    assert MarkdownRenderer("de").render('"Zitat"', "de/", resolve).html == "<p>&bdquo;Zitat&ldquo;</p>"
+    assert MarkdownRenderer("en").render('"quote"', "en/", resolve).html == "<p>&ldquo;quote&rdquo;</p>"
+
+
+def test_renderer_is_reusable_without_leaking_state():
+    renderer = MarkdownRenderer("de")
+    renderer.render("## Eins\n\n[[car-t]]", "de/", resolve)
+    second = renderer.render("## Eins", "de/", resolve)
+    assert second.links == () and second.anchors == {"eins"}
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("de/akteure/x/", "de/", "../../"),
+        ("", "de/", "de/"),
+        ("de/", "assets/style.css", "../assets/style.css"),
+        ("de/", "de/", "./"),
+        ("404.html", "en/", "en/"),
+        ("de/akteure/x/", "", "../../../"),
+    ],
+)
+def test_relative_url(source, target, expected):
+    assert relative_url(source, target) == expected
+
+
+def test_slugify_heading():
+    assert slugify_heading("Straße & Größe!") == "strasse-groesse"

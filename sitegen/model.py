@@ -92,11 +92,12 @@ def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Pr
     """Pair, check and link the documents; the Site is complete when this returns."""
     grouped = _group_by_slug(documents, config, problems)
     facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
-    if not drafts:
-        hidden = {slug for slug, f in facts.items() if f.get("draft")}
-        grouped = {slug: docs for slug, docs in grouped.items() if slug not in hidden}
+    # Drafts are left out, and so are relations to them; the pages relating to a draft
+    # stay valid and show the relation once the draft is published.
+    hidden = set() if drafts else {slug for slug, f in facts.items() if f.get("draft")}
+    relations = _relate(grouped, facts, config, problems, hidden)
+    grouped = {slug: docs for slug, docs in grouped.items() if slug not in hidden}
     urls = _claim_urls(grouped, config, problems)
-    relations = _relate(grouped, facts, config, problems)
 
     # The link map is complete before any Markdown is converted, so every [[link]]
     # resolves against the final URLs and titles.
@@ -134,7 +135,7 @@ def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Pr
                 links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
             )
             link_sites.append((doc, rendered.links))
-    _check_links(link_sites, grouped, versions, fallback, problems)
+    _check_links(link_sites, grouped, versions, hidden, problems)
 
     entities = {
         slug: Entity(
@@ -240,7 +241,7 @@ def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
     return urls
 
 
-def _relate(grouped, facts, config, problems) -> dict[str, dict[str, tuple[str, ...]]]:
+def _relate(grouped, facts, config, problems, hidden) -> dict[str, dict[str, tuple[str, ...]]]:
     """Check every relation's targets and add the other end of each."""
     sections = {slug: next(iter(docs.values())).section for slug, docs in grouped.items()}
     related: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -250,6 +251,8 @@ def _relate(grouped, facts, config, problems) -> dict[str, dict[str, tuple[str, 
             related[slug][name].append(other)
 
     for slug, docs in grouped.items():
+        if slug in hidden:
+            continue
         primary = _primary(docs, config)
         for rel in RELATIONS:
             if sections[slug] != rel.section:
@@ -278,20 +281,27 @@ def _relate(grouped, facts, config, problems) -> dict[str, dict[str, tuple[str, 
                         f"{rel.field}: '{target}' is in {sections[target]}, not {rel.target}",
                         f"list only {rel.target} here",
                     )
-                else:
+                elif target not in hidden:
                     add(slug, rel.field, target)
                     add(target, rel.inverse, slug)
     return {slug: {name: tuple(v) for name, v in rels.items()} for slug, rels in related.items()}
 
 
-def _check_links(link_sites, grouped, versions, fallback, problems) -> None:
+def _check_links(link_sites, grouped, versions, hidden, problems) -> None:
     """Report every [[link]] to an unknown page or anchor, at the line it is written on."""
     known = sorted(grouped)
     for doc, links in link_sites:
         body_lines = doc.body.split("\n")
         for link in links:
             line = doc.body_line + next((i for i, text in enumerate(body_lines) if link.text in text), 0)
-            if link.target is None:
+            if link.target is None and link.slug in hidden:
+                problems.warning(
+                    doc.path,
+                    line,
+                    f"link {link.text} leads to a draft",
+                    "it is shown as plain text until the draft is published",
+                )
+            elif link.target is None:
                 hint = did_you_mean(link.slug, known) or "check the slug, or create the page"
                 problems.error(doc.path, line, f"link {link.text}: no page with slug '{link.slug}'", hint)
             elif link.anchor:

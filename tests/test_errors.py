@@ -97,7 +97,8 @@ CASES = {
     ),
     "no front matter": (
         {"actors/neu.de.md": "Nur Text.\n"},
-        "actors/neu.de.md:1: no front matter — start the file with a '---' line, then the fields, then another '---' line",
+        "actors/neu.de.md:1: no front matter"
+        " — start the file with a '---' line, then the fields, then another '---' line",
     ),
     "unclosed front matter": (
         {"actors/neu.de.md": "---\ntitle: Neu\n"},
@@ -154,11 +155,14 @@ def test_bad_input_is_reported_exactly(case, site_dir, good_output, tmp_path):
 
 
 def test_all_problems_are_reported_in_one_run(site_dir, good_output, tmp_path):
-    write(site_dir, {
-        "actors/a.de.md": actor("titel: x\n"),
-        "actors/b.de.md": actor(body="[[nirgends]]"),
-        "actors/c.de.md": actor("partners: [unbekannt]\n"),
-    })
+    write(
+        site_dir,
+        {
+            "actors/a.de.md": actor("titel: x\n"),
+            "actors/b.de.md": actor(body="[[nirgends]]"),
+            "actors/c.de.md": actor("partners: [unbekannt]\n"),
+        },
+    )
     found = messages(site_dir, tmp_path)
     assert len(found) == 3
     assert [m.split(":")[0].rsplit("/", 1)[1] for m in found] == ["a.de.md", "b.de.md", "c.de.md"]
@@ -177,12 +181,14 @@ def test_cli_prints_path_line_and_exits_1_leaving_output(site_dir, good_output, 
 
 def test_template_mistake_is_reported_with_template_line(site_dir, tmp_path):
     templates = tmp_path / "templates"
-    from sitegen.pipeline import PROJECT_DIR
-
     import shutil
 
+    from sitegen.pipeline import PROJECT_DIR
+
     shutil.copytree(PROJECT_DIR / "templates", templates)
-    (templates / "page.html").write_text('{% extends "base.html" %}\n{% block main %}{{ nothing_here }}{% endblock %}\n')
+    (templates / "page.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}{{ nothing_here }}{% endblock %}\n'
+    )
     result = build_into(site_dir, tmp_path / "output", templates_dir=templates)
     messages = [str(p) for p in result.problems.errors]
     assert any(m.startswith(f"{templates}/page.html:2: template error: 'nothing_here' is undefined") for m in messages)

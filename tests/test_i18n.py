@@ -1,0 +1,71 @@
+"""Dates at their precision, formatted per locale; catalogs compiled in memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sitegen.dates import PartialDate
+from sitegen.errors import Problems
+from sitegen.i18n import load_locales
+from sitegen.pipeline import PROJECT_DIR
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-09-09", PartialDate(2024, 9, 9)),
+        (dt.date(2024, 9, 9), PartialDate(2024, 9, 9)),
+        ("2024-10", PartialDate(2024, 10)),
+        (2021, PartialDate(2021)),
+        ("2021", PartialDate(2021)),
+    ],
+)
+def test_partial_dates_parse(value, expected):
+    assert PartialDate.parse(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2024-13", "2024-02-30", "9.9.2024", "soon", 3.5])
+def test_bad_dates_are_refused(value):
+    with pytest.raises(ValueError):
+        PartialDate.parse(value)
+
+
+@pytest.fixture(scope="module")
+def locales():
+    problems = Problems()
+    loaded = load_locales(PROJECT_DIR / "locales", ("de", "en"), problems)
+    assert not problems.items, [str(p) for p in problems.items]
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("date", "de", "en"),
+    [
+        (PartialDate(2024, 9, 9), "9. September 2024", "September 9, 2024"),
+        (PartialDate(2024, 10), "Oktober 2024", "October 2024"),
+        (PartialDate(2021), "2021", "2021"),
+    ],
+)
+def test_dates_are_formatted_at_their_precision(locales, date, de, en):
+    assert locales["de"].format_date(date) == de
+    assert locales["en"].format_date(date) == en
+
+
+def test_catalogs_translate_and_pluralize(locales):
+    assert locales["de"].gettext("Skip to content") == "Zum Inhalt springen"
+    assert locales["de"].translations.ngettext("%(count)s entry", "%(count)s entries", 1) == "%(count)s Eintrag"
+    assert locales["en"].gettext("Skip to content") == "Skip to content"
+    assert locales["de"].name == "Deutsch" and locales["en"].name == "English"
+
+
+def test_untranslated_interface_string_is_a_warning(tmp_path):
+    po = tmp_path / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\nmsgid "Home"\nmsgstr ""\n')
+    problems = Problems()
+    load_locales(tmp_path, ("de",), problems)
+    assert [str(p) for p in problems.warnings] == [
+        f"{po}:5: warning: interface string untranslated: 'Home' — translate it and remove the fuzzy flag"
+    ]

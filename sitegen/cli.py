@@ -48,7 +48,7 @@ def run_build(args: argparse.Namespace) -> int:
     errors = len(result.problems.errors)
     if errors:
         print(
-            f"{errors} error(s); nothing was written, {display_path(options.output_dir)}/ is unchanged.",
+            f"{errors} error(s); nothing was written, {display_path(options.output_dir)} is unchanged.",
             file=sys.stderr,
         )
         return 1
@@ -57,7 +57,7 @@ def run_build(args: argparse.Namespace) -> int:
         for lang in result.site.config.languages
     )
     print(
-        f"Built {result.pages} HTML files ({counts}) into {display_path(options.output_dir)}/ "
+        f"Built {result.pages} HTML files ({counts}) into {display_path(options.output_dir)} "
         f"in {time.perf_counter() - started:.2f} s."
     )
     return 0

@@ -122,7 +122,11 @@ def parse_yaml_mapping(text: str, path: str, first_line: int, problems: Problems
 
 def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     """File text as UTF-8 with Unix newlines; a clear problem for any other encoding."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.error(shown, 0, f"cannot be read: {exc.strerror}", "check that the file exists and may be read")
+        return None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

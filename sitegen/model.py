@@ -301,6 +301,8 @@ def _check_links(link_sites, grouped, versions, hidden, problems) -> None:
                     f"link {link.text} leads to a draft",
                     "it is shown as plain text until the draft is published",
                 )
+            elif not link.slug:
+                problems.error(doc.path, line, f"link {link.text} names no page", "write [[slug]] or [[slug#heading]]")
             elif link.target is None:
                 hint = did_you_mean(link.slug, known) or "check the slug, or create the page"
                 problems.error(doc.path, line, f"link {link.text}: no page with slug '{link.slug}'", hint)

@@ -82,6 +82,15 @@ def build(options: BuildOptions) -> BuildResult:
     result.files = render(result.site, options, problems)
     if problems:
         return result
-    write_site(result.files, options.output_dir)
+    try:
+        write_site(result.files, options.output_dir)
+    except OSError as exc:
+        problems.error(
+            display_path(options.output_dir),
+            0,
+            f"cannot write the site: {exc}",
+            "check free disk space and permissions",
+        )
+        return result
     result.written = True
     return result

@@ -155,6 +155,6 @@ def convert(field: Field, value: object) -> object:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"expected a list of {field.target} slugs, e.g. [tu-dresden]")
+            raise ValueError("expected a list of slugs, e.g. [tu-dresden]")
         return tuple(v.strip() for v in value)
     raise AssertionError(f"unknown field kind {kind!r}")

@@ -68,6 +68,10 @@ CASES = {
         {"actors/neu.de.md": actor(body="Erstens.\n\nSiehe [[zeltherapie]].")},
         "actors/neu.de.md:9: link [[zeltherapie]]: no page with slug 'zeltherapie' — did you mean 'zelltherapie'?",
     ),
+    "link without a slug": (
+        {"actors/neu.de.md": actor(body="[[#verfahren]]")},
+        "actors/neu.de.md:7: link [[#verfahren]] names no page — write [[slug]] or [[slug#heading]]",
+    ),
     "unknown anchor": (
         {"actors/neu.de.md": actor(body="[[zelltherapie#verfahen]]")},
         "actors/neu.de.md:7: link [[zelltherapie#verfahen]]: {content}/topics/zelltherapie.de.md has no heading"

@@ -21,7 +21,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from .errors import Problems, did_you_mean
-from .schema import LISTED_SECTIONS, SCHEMAS, SECTIONS, SLUG, convert
+from .schema import LISTED_SECTIONS, SCHEMAS, SECTIONS, SLUG, convert, slugify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FILE_NAME = re.compile(r"^(?P<slug>.+?)\.(?P<lang>[A-Za-z_-]+)\.md$")
@@ -384,7 +384,7 @@ def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problem
             shown,
             0,
             f"'{slug}' is not a valid slug",
-            f"use lowercase letters, digits and single hyphens, e.g. '{suggest_slug(slug)}'",
+            f"use lowercase letters, digits and single hyphens, e.g. '{slugify(slug) or 'page'}'",
         )
         return None
 
@@ -453,14 +453,6 @@ def load_assets(assets_dir: Path) -> dict[str, bytes]:
                     path = Path(dirpath) / name
                     files["assets/" + path.relative_to(assets_dir).as_posix()] = path.read_bytes()
     return files
-
-
-def suggest_slug(text: str) -> str:
-    """A valid slug close to `text`: German letters transliterated, other runs hyphenated."""
-    text = text.lower()
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, plain)
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "page"
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -17,6 +17,8 @@ from xml.etree.ElementTree import Element, SubElement
 import markdown
 from markdown.inlinepatterns import InlineProcessor
 
+from .schema import slugify
+
 # [[slug]], [[slug|text]], [[slug#anchor]], [[slug#anchor|text]]
 WIKILINK = r"\[\[([^\[\]\n]+?)\]\]"
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -57,11 +59,12 @@ def relative_url(from_path: str, to_path: str) -> str:
 
 
 def slugify_heading(text: str, separator: str = "-") -> str:
-    """Heading ids readable in German: umlauts transliterated, everything else hyphenated."""
-    text = text.lower()
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, plain)
-    return re.sub(r"[^a-z0-9]+", separator, text).strip(separator) or "section"
+    """Heading ids as Python-Markdown's toc asks for them; `separator` is always '-' here.
+
+    Ids are lowercase letters, digits and hyphens; the templates' own ids start with '_',
+    so a heading can never take an id the page frame uses.
+    """
+    return slugify(text) or "section"
 
 
 class _CrossLinkProcessor(InlineProcessor):

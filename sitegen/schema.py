@@ -16,6 +16,15 @@ from .dates import PartialDate
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+
+def slugify(text: str) -> str:
+    """A slug for `text`, readable in German: umlauts spelled out, other runs hyphenated."""
+    text = text.lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
 ACTOR_TYPES = (
     "research-institute",
     "university",

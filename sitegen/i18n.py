@@ -8,6 +8,7 @@ environment per language with `jinja2.ext.i18n` and StrictUndefined.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ import jinja2
 from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 from .dates import PartialDate
 from .errors import Problems
 from .load import display_path
+from .schema import Figure
 
 # Interface strings are written in English in templates and code; other languages translate them.
 SOURCE_LANGUAGE = "en"
@@ -55,6 +58,27 @@ class Locale:
 
     def format_number(self, number: float) -> str:
         return format_decimal(number, locale=self.code)
+
+    def format_figure(self, figure: Figure) -> str:
+        """A key figure in this locale: '141,82 Millionen Euro', 'more than 4,000', '500.000 m²'."""
+        value, unit = figure.value, figure.unit
+        if unit == "eur":
+            pattern = copy.copy(babel.Locale.parse(self.code).currency_formats["standard"])
+            pattern.frac_prec = (0, 2)  # whole euros without ',00'
+            text = format_currency(value, "EUR", format=pattern, locale=self.code, currency_digits=False)
+        elif unit == "million-eur":
+            text = self.gettext("%(amount)s million euros") % {"amount": format_decimal(value, locale=self.code)}
+        elif unit == "percent":
+            text = format_percent(value / 100, locale=self.code, decimal_quantization=False)
+        elif unit == "square-metres":
+            text = format_unit(value, "area-square-meter", length="short", locale=self.code)
+        else:
+            text = format_decimal(value, locale=self.code)
+        if figure.qualifier == "more-than":
+            return self.gettext("more than %(value)s") % {"value": text}
+        if figure.qualifier == "about":
+            return self.gettext("about %(value)s") % {"value": text}
+        return text
 
 
 def _as_date(date: PartialDate) -> datetime.date:
@@ -119,4 +143,5 @@ def make_environment(templates_dir: Path, locale: Locale) -> jinja2.Environment:
     env.install_gettext_translations(locale.translations, newstyle=True)
     env.filters["date"] = locale.format_date
     env.filters["number"] = locale.format_number
+    env.filters["figure"] = locale.format_figure
     return env

@@ -46,6 +46,7 @@ class SiteConfig:
     description: Mapping[str, str]
     base_url: str
     section_names: Mapping[str, Mapping[str, str]]  # section → language → URL folder
+    publisher: Mapping[str, str] = field(default_factory=dict)  # the imprint's details
     path: str = "site.yaml"
 
 
@@ -164,7 +165,7 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
     if parsed is None:
         return None
     values, lines = parsed.values, parsed.lines
-    known = ("languages", "default_language", "title", "description", "base_url", "sections")
+    known = ("languages", "default_language", "title", "description", "base_url", "sections", "publisher")
     ok = True
     for key in values:
         if key not in known:
@@ -301,6 +302,34 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
                 "give each section its own name",
             )
             ok = False
+    publisher = values.get("publisher") or {}
+    fields = ("name", "address", "email", "phone", "responsible")
+    if not isinstance(publisher, dict):
+        problems.error(
+            shown, lines["publisher"], "publisher must list the imprint's details", f"give {', '.join(fields)}"
+        )
+        ok = False
+        publisher = {}
+    for key, value in publisher.items():
+        if key not in fields:
+            problems.error(
+                shown,
+                lines["publisher"],
+                f"unknown publisher detail '{key}'",
+                did_you_mean(key, fields) or f"use {', '.join(fields)}",
+            )
+            ok = False
+        elif value is not None and not isinstance(value, str):
+            problems.error(shown, lines["publisher"], f"publisher {key} must be text", "put it in quotes")
+            ok = False
+    publisher = {key: str(publisher.get(key) or "").strip() for key in fields}
+    if not all(publisher.get(key) for key in ("name", "address", "email")):
+        problems.warning(
+            shown,
+            lines.get("publisher", 1),
+            "the imprint's publisher details are incomplete",
+            "fill in publisher: name, address and email before publishing",
+        )
     if not ok:
         return None
     return SiteConfig(
@@ -310,6 +339,7 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
         description=MappingProxyType(description),
         base_url=url,
         section_names=MappingProxyType({k: MappingProxyType(v) for k, v in section_names.items()}),
+        publisher=MappingProxyType(publisher),
         path=shown,
     )
 

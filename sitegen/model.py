@@ -19,7 +19,7 @@ from typing import Any
 from .errors import Problems, did_you_mean
 from .load import SiteConfig, SourceDocument
 from .markup import LinkTarget, MarkdownRenderer
-from .schema import LISTED_SECTIONS, RELATIONS, SCHEMAS
+from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
 
 NEUTRAL_FIELDS = {
     section: tuple(name for name, spec in schema.items() if not spec.translatable)
@@ -42,6 +42,7 @@ class Version:
     source: str  # the file it came from, for messages
     anchors: frozenset[str]
     links: tuple[str, ...]  # slugs this version links to in its text
+    figure_labels: Mapping[str, str]  # figure id → label in this language
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Site:
 
 
 def page_url(config: SiteConfig, section: str, slug: str, lang: str) -> str:
+    if section == "pages" and slug == HOME_SLUG:
+        return f"{lang}/"
     if section in LISTED_SECTIONS:
         return f"{lang}/{config.section_names[section][lang]}/{slug}/"
     return f"{lang}/{slug}/"
@@ -133,7 +136,9 @@ def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Pr
                 source=doc.path,
                 anchors=rendered.anchors,
                 links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
+                figure_labels=MappingProxyType(doc.fields.get("figure_labels", {})),
             )
+            _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
             link_sites.append((doc, rendered.links))
     _check_links(link_sites, grouped, versions, hidden, problems)
 
@@ -228,6 +233,9 @@ def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
     for slug, docs in grouped.items():
         for lang, doc in docs.items():
             url = page_url(config, doc.section, slug, lang)
+            if doc.section == "pages" and slug == HOME_SLUG:
+                urls[slug, lang] = url  # the home page's own introduction
+                continue
             if url in claimed:
                 problems.error(
                     doc.path,
@@ -285,6 +293,22 @@ def _relate(grouped, facts, config, problems, hidden) -> dict[str, dict[str, tup
                     add(slug, rel.field, target)
                     add(target, rel.inverse, slug)
     return {slug: {name: tuple(v) for name, v in rels.items()} for slug, rels in related.items()}
+
+
+def _check_figure_labels(doc: SourceDocument, figures, problems: Problems) -> None:
+    """Each figure has a label in every language, and every label names a figure."""
+    labels = doc.fields.get("figure_labels", {})
+    ids = [figure.id for figure in figures]
+    line = doc.line_of("figure_labels") if "figure_labels" in doc.fields else 1
+    for figure_id in ids:
+        if figure_id not in labels:
+            problems.error(
+                doc.path, line, f"figure '{figure_id}' has no label", f"add '{figure_id}: …' under figure_labels"
+            )
+    for figure_id in labels:
+        if figure_id not in ids:
+            hint = did_you_mean(figure_id, ids) or "remove it, or add the figure to figures"
+            problems.error(doc.path, line, f"figure_labels: no figure with id '{figure_id}'", hint)
 
 
 def _check_links(link_sites, grouped, versions, hidden, problems) -> None:

@@ -26,7 +26,7 @@ from .i18n import Locale
 from .load import display_path
 from .markup import relative_url
 from .model import Site, Version
-from .schema import LISTED_SECTIONS
+from .schema import HOME_SLUG, LISTED_SECTIONS
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
@@ -123,11 +123,15 @@ class SiteRenderer:
     def render_all(self, problems: Problems) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
         site, lang = self.site, self.lang
-        home = _Page(self, site.home_url(lang), self.config.title[lang], self.config.description.get(lang, ""))
+        intro = site.entities.get(HOME_SLUG)
+        intro = intro.versions.get(lang) if intro and intro.section == "pages" else None
+        description = intro.summary if intro else self.config.description.get(lang, "")
+        home = _Page(self, site.home_url(lang), self.config.title[lang], description)
         files.update(
             home.render(
                 "home.html",
                 problems,
+                intro=intro,
                 sections=self.section_overview(),
                 latest_news=self.items(site.sections["news"], "news")[:5],
             )
@@ -138,7 +142,7 @@ class SiteRenderer:
             files.update(page.render("section.html", problems, items=self.items(site.sections[section], section)))
         for slug, entity in site.entities.items():
             version = entity.versions.get(lang)
-            if version is None:
+            if version is None or version is intro:
                 continue
             page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
             files.update(
@@ -267,7 +271,8 @@ class _Page:
             switcher=self.switcher(),
             breadcrumbs=self.breadcrumbs(),
             nav=[(s, self.url(site.section_url(s, lang)), self.nav_state(s)) for s in LISTED_SECTIONS],
-            pages=self.r.items(site.sections["pages"]),
+            pages=self.r.items(slug for slug in site.sections["pages"] if slug != HOME_SLUG),
+            publisher=self.r.config.publisher,
             home_url=self.url(site.home_url(lang)),
             section_title=self.r.section_title,
         )

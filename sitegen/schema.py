@@ -36,12 +36,27 @@ ACTOR_TYPES = (
     "infrastructure",
 )
 NEWS_KINDS = ("news", "event")
+FIGURE_UNITS = ("count", "eur", "million-eur", "percent", "square-metres")
+FIGURE_QUALIFIERS = ("more-than", "about")
+PAGE_INCLUDES = ("publisher",)
+# A plain page with this slug is the home page's introduction, not a page of its own.
+HOME_SLUG = "home"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A key figure: a number with a unit, formatted per locale when shown."""
+
+    id: str
+    value: int | float
+    unit: str
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | int | bool | url | date | choice | coordinates | slugs
+    kind: str  # text | int | bool | url | date | choice | coordinates | slugs | figures | labels
     required: bool = False
     translatable: bool = False
     choices: tuple[str, ...] = ()
@@ -81,6 +96,8 @@ def _fields(*fields: Field) -> dict[str, Field]:
         Field("short_title", "text", translatable=True),
         Field("summary", "text", required=True, translatable=True),
         Field("draft", "bool"),
+        Field("figures", "figures"),
+        Field("figure_labels", "labels", translatable=True),
     )
     return {f.name: f for f in common + fields}
 
@@ -110,7 +127,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         Field("kind", "choice", choices=NEWS_KINDS),
         *_relations("news"),
     ),
-    "pages": _fields(),
+    "pages": _fields(Field("include", "choice", choices=PAGE_INCLUDES)),
 }
 
 SECTIONS = tuple(SCHEMAS)
@@ -166,4 +183,47 @@ def convert(field: Field, value: object) -> object:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of slugs, e.g. [tu-dresden]")
         return tuple(v.strip() for v in value)
+    if kind == "figures":
+        return _figures(value)
+    if kind == "labels":
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+        )
+        if not ok:
+            raise ValueError(
+                "expected one label per figure id — write e.g. figure_labels: {jobs-2018: New jobs in 2018}"
+            )
+        return {k: v.strip() for k, v in value.items()}
     raise AssertionError(f"unknown field kind {kind!r}")
+
+
+def _figures(value: object) -> tuple[Figure, ...]:
+    example = "write e.g. figures: [{id: jobs-2018, value: 361, unit: count}]"
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of figures — {example}")
+    figures = []
+    for entry in value:
+        if not isinstance(entry, dict) or not {"id", "value", "unit"} <= set(entry):
+            raise ValueError(f"each figure needs id, value and unit — {example}")
+        unknown = set(entry) - {"id", "value", "unit", "qualifier"}
+        if unknown:
+            raise ValueError(f"unknown figure field '{sorted(unknown)[0]}' — figures have id, value, unit, qualifier")
+        number = entry["value"]
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise ValueError(
+                f"figure '{entry['id']}': value must be a plain number such as 141.82 — no units or dots for thousands"
+            )
+        if entry["unit"] not in FIGURE_UNITS:
+            raise ValueError(
+                f"figure '{entry['id']}': unit '{entry['unit']}' is not allowed — use one of: {', '.join(FIGURE_UNITS)}"
+            )
+        qualifier = entry.get("qualifier") or ""
+        if qualifier and qualifier not in FIGURE_QUALIFIERS:
+            allowed = ", ".join(FIGURE_QUALIFIERS)
+            raise ValueError(f"figure '{entry['id']}': qualifier '{qualifier}' is not allowed — use one of: {allowed}")
+        if not (isinstance(entry["id"], str) and SLUG.match(entry["id"])):
+            raise ValueError(f"figure id '{entry['id']}' is not valid — use lowercase letters, digits and hyphens")
+        if entry["id"] in {f.id for f in figures}:
+            raise ValueError(f"figure id '{entry['id']}' is used twice — give each figure its own id")
+        figures.append(Figure(entry["id"], number, entry["unit"], qualifier))
+    return tuple(figures)

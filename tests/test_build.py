@@ -144,7 +144,7 @@ def related(doc, heading: str) -> list[str]:
         ("de/themen/gmp", "Verwandte Themen", ["Zell- und Gentherapie"]),
         # backlinks from [[links]] in text
         ("de/akteure/izi", "Erwähnt auf", ["Nationale Strategie veröffentlicht", "Technische Universität Dresden"]),
-        ("en/topics/zelltherapie", "Mentioned on", ["Fraunhofer Institute for Cell Therapy"]),
+        ("en/topics/zelltherapie", "Mentioned on", ["Fraunhofer Institute for Cell Therapy", "Test site Saxony"]),
         ("de/themen/gmp", "Erwähnt auf", ["Fraunhofer-Institut für Zelltherapie"]),
     ],
 )
@@ -203,7 +203,7 @@ def test_command_line_builds_a_content_folder(tmp_path):
     output = tmp_path / "site"
     done = run_cli("--content", str(FIXTURE), "--output", str(output), "--base-url", "https://example.com/x/")
     assert done.returncode == 0, done.stderr
-    assert "Built 27 HTML files" in done.stdout
+    assert "Built 29 HTML files" in done.stdout
     canonical = page(output, "de/akteure/izi").find("link", rel="canonical")["href"]
     assert canonical == "https://example.com/x/de/akteure/izi/"
 
@@ -257,7 +257,54 @@ def test_real_site_builds_cleanly(tmp_path):
 
     result = build_into(PROJECT_DIR / "content", tmp_path / "output")
     assert not result.problems.errors, [str(p) for p in result.problems.errors]
-    assert not result.problems.warnings, [str(p) for p in result.problems.warnings]
+    # Only the publisher's details may be missing: they are not in the sources.
+    warnings = [p.message for p in result.problems.warnings]
+    assert warnings in ([], ["the imprint's publisher details are incomplete"]), warnings
     for lang in ("de", "en"):
         assert (tmp_path / "output" / lang / "index.html").is_file()
     assert result.pages > 50
+
+
+def test_key_figures_are_formatted_per_locale(built_fixture):
+    def figures(path):
+        box = page(built_fixture, path).select_one(".key-figures")
+        return {div.dt.get_text(): div.dd.get_text() for div in box.select("dl > div")}
+
+    assert figures("de/akteure/izi") == {
+        "Investitionen": "141,82 Millionen Euro",
+        "Klinische Studien": "mehr als 350",
+        "Fläche": "500.000 m²",
+    }
+    assert figures("en/actors/izi") == {
+        "Investment": "141.82 million euros",
+        "Clinical trials": "more than 350",
+        "Floor space": "500,000 m²",
+    }
+
+
+def test_home_introduction_comes_from_the_home_page_file(built_fixture):
+    home = page(built_fixture, "de")
+    assert home.select_one(".intro").get_text(strip=True).startswith("Willkommen.")
+    assert home.find("meta", attrs={"name": "description"})["content"] == "Einführung auf der Startseite."
+    assert not (built_fixture / "de/home").exists()
+    assert "Test site Saxony" not in [a.get_text() for a in page(built_fixture, "en").select(".site-footer a")]
+
+
+def test_imprint_shows_publisher_from_site_settings(built_fixture):
+    imprint = page(built_fixture, "de/imprint")
+    address = imprint.select_one(".publisher address")
+    assert "Testverlag" in address.get_text() and "01234 Teststadt" in address.get_text()
+    assert address.find("a")["href"] == "mailto:test@example.org"
+    assert page(built_fixture, "en/imprint").select_one(".publisher strong").get_text() == "Testverlag"
+
+
+def test_missing_publisher_details_are_a_warning(site_dir, tmp_path):
+    settings = site_dir / "site.yaml"
+    settings.write_text(settings.read_text().split("publisher:")[0])
+    result = build_into(site_dir, tmp_path / "out")
+    assert result.written
+    assert [str(p) for p in result.problems.warnings] == [
+        f"{settings}:1: warning: the imprint's publisher details are incomplete"
+        " — fill in publisher: name, address and email before publishing"
+    ]
+    assert page(tmp_path / "out", "de/imprint").select_one(".publisher-missing")

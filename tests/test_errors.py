@@ -143,6 +143,23 @@ CASES = {
         "pages/akteure.de.md: its address /de/akteure/ is already taken by the actors index"
         " ({content}/site.yaml) — rename the file to another slug",
     ),
+    "figure without a label": (
+        {"actors/neu.de.md": actor("figures: [{id: jobs, value: 361, unit: count}]\n")},
+        "actors/neu.de.md:1: figure 'jobs' has no label — add 'jobs: …' under figure_labels",
+    ),
+    "figure value as text": (
+        {"actors/neu.de.md": actor("figures: [{id: jobs, value: '361 Jobs', unit: count}]\n")},
+        "actors/neu.de.md:6: 'figures': figure 'jobs': value must be a plain number such as 141.82"
+        " — no units or dots for thousands",
+    ),
+    "figure label without a figure": (
+        {
+            "actors/neu.de.md": actor(
+                "figures: [{id: jobs, value: 1, unit: count}]\nfigure_labels: {jobs: a, jbos: b}\n"
+            )
+        },
+        "actors/neu.de.md:7: figure_labels: no figure with id 'jbos' — did you mean 'jobs'?",
+    ),
     "unknown setting": (
         {"site.yaml": "languages: [de, en]\ndefault_language: de\ntitel: x\n"},
         "site.yaml:3: unknown setting 'titel' — did you mean 'title'?",

@@ -42,6 +42,13 @@ class Problems:
     def warning(self, path: str | Path, line: int, message: str, hint: str = "") -> None:
         self.items.append(Problem(str(path), line, message, hint, "warning"))
 
+    def unknown(self, path: str | Path, line: int, kind: str, name: str, known: Iterable[str]) -> None:
+        """An unknown name, with the nearest known one or else the list of known ones."""
+        known = list(known)
+        self.error(
+            path, line, f"unknown {kind} '{name}'", did_you_mean(name, known) or f"use one of: {', '.join(known)}"
+        )
+
     @property
     def errors(self) -> list[Problem]:
         return sorted({p for p in self.items if p.severity == "error"})

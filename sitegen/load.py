@@ -169,12 +169,7 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
     ok = True
     for key in values:
         if key not in known:
-            problems.error(
-                shown,
-                lines[key],
-                f"unknown setting '{key}'",
-                did_you_mean(key, known) or f"known settings: {', '.join(known)}",
-            )
+            problems.unknown(shown, lines[key], "setting", key, known)
             ok = False
     for key in ("languages", "default_language", "title", "base_url", "sections"):
         if key not in values:
@@ -258,12 +253,7 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
         return None
     for name, names in sections.items():
         if name not in LISTED_SECTIONS:
-            problems.error(
-                shown,
-                lines["sections"],
-                f"unknown section '{name}'",
-                did_you_mean(name, LISTED_SECTIONS) or f"sections are {', '.join(LISTED_SECTIONS)}",
-            )
+            problems.unknown(shown, lines["sections"], "section", name, LISTED_SECTIONS)
             ok = False
             continue
         if not isinstance(names, dict):
@@ -312,12 +302,7 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
         publisher = {}
     for key, value in publisher.items():
         if key not in fields:
-            problems.error(
-                shown,
-                lines["publisher"],
-                f"unknown publisher detail '{key}'",
-                did_you_mean(key, fields) or f"use {', '.join(fields)}",
-            )
+            problems.unknown(shown, lines["publisher"], "publisher detail", key, fields)
             ok = False
         elif value is not None and not isinstance(value, str):
             problems.error(shown, lines["publisher"], f"publisher {key} must be text", "put it in quotes")
@@ -359,12 +344,7 @@ def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) ->
                     if document:
                         documents.append(document)
         elif entry.is_dir():
-            problems.error(
-                shown,
-                0,
-                f"unknown section folder '{entry.name}'",
-                did_you_mean(entry.name, SECTIONS) or f"content folders are {', '.join(SECTIONS)}",
-            )
+            problems.unknown(shown, 0, "section folder", entry.name, SECTIONS)
         else:
             problems.error(
                 shown,
@@ -443,8 +423,7 @@ def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problem
         line = parsed.lines[name]
         spec = schema.get(name)
         if spec is None:
-            hint = did_you_mean(name, schema) or f"fields for {section}: {', '.join(schema)}"
-            problems.error(shown, line, f"unknown field '{name}'", hint)
+            problems.unknown(shown, line, "field", name, schema)
             valid = False
             continue
         try:

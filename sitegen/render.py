@@ -106,10 +106,10 @@ class SiteRenderer:
             entity.facts,
         )
 
-    def items(self, slugs, section: str | None = None) -> list[Item]:
+    def items(self, slugs) -> list[Item]:
+        """Entities as list entries: news newest first (undated last), anything else by title."""
         items = [self.item(slug) for slug in slugs]
-        if (section or (items[0].section if items else "")) == "news":
-            # Newest first; undated items last, by title.
+        if items and all(i.section == "news" for i in items):
             dated = sorted(
                 (i for i in items if i.date), key=lambda i: (i.date.sort_key(), collation_key(i.title)), reverse=True
             )
@@ -133,13 +133,13 @@ class SiteRenderer:
                 problems,
                 intro=intro,
                 sections=self.section_overview(),
-                latest_news=self.items(site.sections["news"], "news")[:5],
+                latest_news=self.items(site.sections["news"])[:5],
             )
         )
         for section in LISTED_SECTIONS:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section)
-            files.update(page.render("section.html", problems, items=self.items(site.sections[section], section)))
+            files.update(page.render("section.html", problems, items=self.items(site.sections[section])))
         for slug, entity in site.entities.items():
             version = entity.versions.get(lang)
             if version is None or version is intro:

@@ -229,10 +229,13 @@ def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
         claimed[f"{lang}/"] = f"the {lang} home page"
         for section in LISTED_SECTIONS:
             claimed[f"{lang}/{config.section_names[section][lang]}/"] = f"the {section} index ({config.path})"
+    claimers: dict[str, SourceDocument] = {}
     urls = {}
     for slug, docs in grouped.items():
         for lang, doc in docs.items():
-            url = page_url(config, doc.section, slug, lang)
+            url = page_url(config, doc.section, doc.fields.get("slug", slug), lang)
+            holder = claimers.get(url)
+            localized = "slug" in doc.fields or (holder is not None and "slug" in holder.fields)
             if doc.section == "pages" and slug == HOME_SLUG:
                 urls[slug, lang] = url  # the home page's own introduction
                 continue
@@ -241,10 +244,11 @@ def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
                     doc.path,
                     0,
                     f"its address /{url} is already taken by {claimed[url]}",
-                    "rename the file to another slug",
+                    "set another 'slug:' in one of the two files" if localized else "rename the file to another slug",
                 )
                 continue
             claimed[url] = doc.path
+            claimers[url] = doc
             urls[slug, lang] = url
     return urls
 

@@ -56,7 +56,7 @@ class Figure:
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | int | bool | url | date | choice | coordinates | slugs | figures | labels
+    kind: str  # text | int | bool | url | date | choice | coordinates | slug | slugs | figures | labels
     required: bool = False
     translatable: bool = False
     choices: tuple[str, ...] = ()
@@ -95,6 +95,7 @@ def _fields(*fields: Field) -> dict[str, Field]:
         Field("title", "text", required=True, translatable=True),
         Field("short_title", "text", translatable=True),
         Field("summary", "text", required=True, translatable=True),
+        Field("slug", "slug", translatable=True),  # this language's URL name, if not the file's
         Field("draft", "bool"),
         Field("figures", "figures"),
         Field("figure_labels", "labels", translatable=True),
@@ -177,6 +178,10 @@ def convert(field: Field, value: object) -> object:
         if not ok:
             raise ValueError("expected [latitude, longitude] in degrees, e.g. [51.34, 12.37]")
         return (float(value[0]), float(value[1]))
+    if kind == "slug":
+        if not (isinstance(value, str) and SLUG.match(value)):
+            raise ValueError(f"'{value}' is not a valid slug — use lowercase letters, digits and single hyphens")
+        return value
     if kind == "slugs":
         if isinstance(value, str):
             value = [value]

@@ -11,11 +11,12 @@ from conftest import FIXTURE, build_into, run_cli, soup
 
 PAGES_BOTH = ["akteure/izi", "akteure/tud", "akteure/netzwerk", "themen/zelltherapie", "aktuelles/strategie"]
 EN_PATH = {"akteure": "actors", "themen": "topics", "aktuelles": "news", "projekte": "projects"}
+EN_SLUG = {"zelltherapie": "cell-therapy"}  # the English file sets its own URL name
 
 
 def en(path: str) -> str:
     section, slug = path.split("/")
-    return f"{EN_PATH[section]}/{slug}"
+    return f"{EN_PATH[section]}/{EN_SLUG.get(slug, slug)}"
 
 
 def page(output: Path, path: str):
@@ -122,7 +123,7 @@ def related(doc, heading: str) -> list[str]:
             ["Fraunhofer-Institut für Zelltherapie", "Technische Universität Dresden"],
         ),
         (
-            "en/topics/zelltherapie",
+            "en/topics/cell-therapy",
             "Actors",
             ["Dresden University of Technology", "Fraunhofer Institute for Cell Therapy"],
         ),
@@ -139,12 +140,12 @@ def related(doc, heading: str) -> list[str]:
         # news → actors, and back
         ("en/news/strategie", "Actors", ["Fraunhofer Institute for Cell Therapy"]),
         ("de/akteure/izi", "Aktuelles", ["Nationale Strategie veröffentlicht"]),
-        ("en/topics/zelltherapie", "News", ["National strategy published"]),
+        ("en/topics/cell-therapy", "News", ["National strategy published"]),
         # related topics are symmetric: declared only on zelltherapie
         ("de/themen/gmp", "Verwandte Themen", ["Zell- und Gentherapie"]),
         # backlinks from [[links]] in text
         ("de/akteure/izi", "Erwähnt auf", ["Nationale Strategie veröffentlicht", "Technische Universität Dresden"]),
-        ("en/topics/zelltherapie", "Mentioned on", ["Fraunhofer Institute for Cell Therapy", "Test site Saxony"]),
+        ("en/topics/cell-therapy", "Mentioned on", ["Fraunhofer Institute for Cell Therapy", "Test site Saxony"]),
         ("de/themen/gmp", "Erwähnt auf", ["Fraunhofer-Institut für Zelltherapie"]),
     ],
 )
@@ -158,7 +159,7 @@ def test_cross_links_resolve_per_language(built_fixture):
     assert de_body.find("a", string="GMP-Regeln")["href"] == "../../themen/gmp/"
     assert de_body.find("a", href="../../themen/zelltherapie/#verfahren")
     en_body = page(built_fixture, "en/actors/izi").select_one(".body")
-    assert en_body.find("a", string="Cell and gene therapy")["href"] == "../../topics/zelltherapie/"
+    assert en_body.find("a", string="Cell and gene therapy")["href"] == "../../topics/cell-therapy/"
     fallback = en_body.find("a", hreflang="de")
     assert fallback["href"] == "../../../de/themen/gmp/" and "GMP rules" in fallback.get_text()
 
@@ -250,3 +251,12 @@ def test_refuses_output_over_the_content(site_dir):
     result = build_into(site_dir, site_dir)
     assert "replacing it would delete" in str(result.problems.errors[0])
     assert (site_dir / "site.yaml").is_file()
+
+
+def test_localized_slug_sets_the_url_and_links_follow_it(built_fixture):
+    assert (built_fixture / "en/topics/cell-therapy/index.html").is_file()
+    assert not (built_fixture / "en/topics/zelltherapie").exists()
+    doc = page(built_fixture, "de/themen/zelltherapie")
+    alternates = {link["hreflang"]: link["href"] for link in doc.find_all("link", rel="alternate")}
+    assert alternates["en"] == "https://example.org/sub/en/topics/cell-therapy/"
+    assert doc.select_one('.lang-switch a[hreflang="en"]')["href"] == "../../../en/topics/cell-therapy/"

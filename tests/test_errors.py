@@ -160,6 +160,16 @@ CASES = {
         },
         "actors/neu.de.md:7: figure_labels: no figure with id 'jbos' — did you mean 'jobs'?",
     ),
+    "two pages claim one URL through a localized slug": (
+        {"topics/gmp.en.md": "---\ntitle: GMP\nsummary: GMP.\nslug: cell-therapy\n---\n"},
+        "topics/zelltherapie.en.md: its address /en/topics/cell-therapy/ is already taken by {content}/topics/gmp.en.md"
+        " — set another 'slug:' in one of the two files",
+    ),
+    "bad localized slug": (
+        {"topics/gmp.en.md": "---\ntitle: GMP\nsummary: GMP.\nslug: Zell Therapie\n---\n"},
+        "topics/gmp.en.md:4: 'slug': 'Zell Therapie' is not a valid slug"
+        " — use lowercase letters, digits and single hyphens",
+    ),
     "unknown setting": (
         {"site.yaml": "languages: [de, en]\ndefault_language: de\ntitel: x\n"},
         "site.yaml:3: unknown setting 'titel' — did you mean 'title'?",

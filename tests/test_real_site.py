@@ -94,7 +94,7 @@ SUBSTITUTES = re.compile(
 def test_german_text_uses_umlauts_and_sharp_s():
     for path in sorted(CONTENT.rglob("*.de.md")):
         text = re.sub(
-            r"\[\[[^\]]*\]\]|^(topics|partners|member_of|actors|projects|related|include):.*$",
+            r"\[\[[^\]]*\]\]|^(topics|partners|member_of|actors|projects|related|include|slug):.*$",
             "",
             path.read_text(encoding="utf-8"),
             flags=re.MULTILINE,

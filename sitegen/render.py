@@ -10,6 +10,7 @@ links from the site's root.
 
 from __future__ import annotations
 
+import functools
 import traceback
 import unicodedata
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+import pyuca
 
 from .dates import PartialDate
 from .errors import Problems
@@ -77,10 +79,28 @@ class Item:
         return self.facts.get("date") or self.facts.get("start")
 
 
-def collation_key(text: str) -> str:
-    """Sort key that files 'Ärzte' with 'Arzte' as German dictionaries do (DIN 5007-1)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+@functools.cache
+def _collator() -> pyuca.Collator:
+    return pyuca.Collator()  # the Unicode Collation Algorithm's default table, loaded once
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """Sort key by the Unicode Collation Algorithm: 'Ärzte' files with 'Arzt', 'ß' with 'ss'."""
+    return _collator().sort_key(text)
+
+
+def initial(text: str) -> str:
+    """The letter a title is filed under in an A–Z list: 'Ärzte' → 'A', '5G' → '#'."""
+    first = unicodedata.normalize("NFKD", text.lstrip())[:1].upper()[:1]  # "ß".upper() is "SS"
+    return first if "A" <= first <= "Z" else "#"
+
+
+def by_initial(items: list[Item]) -> list[tuple[str, list[Item]]]:
+    """Items (already in A–Z order) grouped under their initial letters."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(initial(item.title), []).append(item)
+    return sorted(groups.items(), key=lambda group: (group[0] != "#", group[0]))
 
 
 class SiteRenderer:
@@ -139,7 +159,9 @@ class SiteRenderer:
         for section in LISTED_SECTIONS:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section)
-            files.update(page.render("section.html", problems, items=self.items(site.sections[section])))
+            items = self.items(site.sections[section])
+            groups = by_initial(items) if section != "news" else []
+            files.update(page.render("section.html", problems, items=items, groups=groups))
         for slug, entity in site.entities.items():
             version = entity.versions.get(lang)
             if version is None or version is intro:

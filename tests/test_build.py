@@ -260,3 +260,13 @@ def test_localized_slug_sets_the_url_and_links_follow_it(built_fixture):
     alternates = {link["hreflang"]: link["href"] for link in doc.find_all("link", rel="alternate")}
     assert alternates["en"] == "https://example.org/sub/en/topics/cell-therapy/"
     assert doc.select_one('.lang-switch a[hreflang="en"]')["href"] == "../../../en/topics/cell-therapy/"
+
+
+def test_a_to_z_index_with_letter_anchors(built_fixture):
+    index = page(built_fixture, "de/akteure")
+    letters = [a.get_text() for a in index.select(".az a")]
+    assert letters == ["F", "T", "Z"]
+    for link in index.select(".az a"):
+        heading = index.find(id=link["href"][1:])
+        assert heading.name == "h2" and heading.get_text() == link.get_text()
+    assert [a.get_text() for a in index.select("#_letter-z ~ ul a")] == ["Zellnetz Sachsen"]

@@ -84,3 +84,23 @@ def test_relative_url(source, target, expected):
 
 def test_slugify_heading():
     assert slugify_heading("Straße & Größe!") == "strasse-groesse"
+
+
+def test_titles_sort_as_german_readers_expect():
+    from sitegen.render import collation_key, initial
+
+    titles = ["Zelle", "Ärzte", "Arzt", "Straße", "Strand", "Öl", "Ozean", "über", "Uhr", "agil", "ACL"]
+    assert sorted(titles, key=collation_key) == [
+        "ACL",
+        "agil",
+        "Arzt",
+        "Ärzte",
+        "Öl",
+        "Ozean",
+        "Strand",
+        "Straße",
+        "über",
+        "Uhr",
+        "Zelle",
+    ]
+    assert [initial(t) for t in ("Ärzte", "über", "5G im Gesundheitswesen", "ßx")] == ["A", "U", "#", "S"]

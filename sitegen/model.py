@@ -224,30 +224,29 @@ def _facts(docs, config, problems) -> dict[str, Any]:
 
 def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
     """Give every version its URL; two pages claiming one URL is an error naming both."""
-    claimed: dict[str, str] = {}
+    reserved: dict[str, str] = {}  # addresses of generated pages, with what they are
     for lang in config.languages:
-        claimed[f"{lang}/"] = f"the {lang} home page"
+        reserved[f"{lang}/"] = f"the {lang} home page"
         for section in LISTED_SECTIONS:
-            claimed[f"{lang}/{config.section_names[section][lang]}/"] = f"the {section} index ({config.path})"
+            reserved[f"{lang}/{config.section_names[section][lang]}/"] = f"the {section} index ({config.path})"
     claimers: dict[str, SourceDocument] = {}
     urls = {}
     for slug, docs in grouped.items():
         for lang, doc in docs.items():
             url = page_url(config, doc.section, doc.fields.get("slug", slug), lang)
-            holder = claimers.get(url)
-            localized = "slug" in doc.fields or (holder is not None and "slug" in holder.fields)
             if doc.section == "pages" and slug == HOME_SLUG:
                 urls[slug, lang] = url  # the home page's own introduction
                 continue
-            if url in claimed:
+            holder = claimers.get(url)
+            if holder is not None or url in reserved:
+                localized = "slug" in doc.fields or (holder is not None and "slug" in holder.fields)
                 problems.error(
                     doc.path,
                     0,
-                    f"its address /{url} is already taken by {claimed[url]}",
+                    f"its address /{url} is already taken by {holder.path if holder else reserved[url]}",
                     "set another 'slug:' in one of the two files" if localized else "rename the file to another slug",
                 )
                 continue
-            claimed[url] = doc.path
             claimers[url] = doc
             urls[slug, lang] = url
     return urls

@@ -110,6 +110,8 @@ class SiteRenderer:
         self.site, self.lang, self.env, self.locales = site, lang, env, locales
         self.locale = locales[lang]
         self.config = site.config
+        # The footer lists the plain pages on every page; sorted once per language.
+        self.footer_pages = self.items(slug for slug in site.sections["pages"] if slug != HOME_SLUG)
 
     # -- lists -------------------------------------------------------------------
     def item(self, slug: str) -> Item:
@@ -293,7 +295,7 @@ class _Page:
             switcher=self.switcher(),
             breadcrumbs=self.breadcrumbs(),
             nav=[(s, self.url(site.section_url(s, lang)), self.nav_state(s)) for s in LISTED_SECTIONS],
-            pages=self.r.items(slug for slug in site.sections["pages"] if slug != HOME_SLUG),
+            pages=self.r.footer_pages,
             publisher=self.r.config.publisher,
             home_url=self.url(site.home_url(lang)),
             section_title=self.r.section_title,

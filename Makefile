@@ -22,7 +22,7 @@ lint: $(READY)
 translations: $(READY)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		--project "Saxony life sciences microsite" -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 # The virtual environment, (re)made from the pinned requirements when missing or changed.
 $(READY): requirements.txt

@@ -19,7 +19,13 @@ import jinja2
 from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+)
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
@@ -27,6 +33,10 @@ from .dates import PartialDate
 from .errors import Problems
 from .load import display_path
 from .schema import Figure
+
+# How large amounts name their magnitude: German style abbreviates ("141,82 Mio. €"),
+# English style spells it out ("€141.82 million").
+COMPACT_STYLE = {"de": "short", "en": "long"}
 
 # Interface strings are written in English in templates and code; other languages translate them.
 SOURCE_LANGUAGE = "en"
@@ -60,14 +70,12 @@ class Locale:
         return format_decimal(number, locale=self.code)
 
     def format_figure(self, figure: Figure) -> str:
-        """A key figure in this locale: '141,82 Millionen Euro', 'more than 4,000', '500.000 m²'."""
+        """A key figure in this locale: '141,82 Mio. €', 'more than 4,000', '500.000 m²'."""
         value, unit = figure.value, figure.unit
         if unit == "eur":
-            pattern = copy.copy(babel.Locale.parse(self.code).currency_formats["standard"])
-            pattern.frac_prec = (0, 2)  # whole euros without ',00'
-            text = format_currency(value, "EUR", format=pattern, locale=self.code, currency_digits=False)
+            text = self.format_euros(value)
         elif unit == "million-eur":
-            text = self.gettext("%(amount)s million euros") % {"amount": format_decimal(value, locale=self.code)}
+            text = self.format_compact_euros(value * 1_000_000)
         elif unit == "percent":
             text = format_percent(value / 100, locale=self.code, decimal_quantization=False)
         elif unit == "square-metres":
@@ -79,6 +87,28 @@ class Locale:
         if figure.qualifier == "about":
             return self.gettext("about %(value)s") % {"value": text}
         return text
+
+    def format_euros(self, amount: float) -> str:
+        """An exact euro amount: '2.500 €', '1.234,50 €' / '€2,500', '€1,234.50'."""
+        pattern = copy.copy(babel.Locale.parse(self.code).currency_formats["standard"])
+        cents = 0 if amount == int(amount) else 2
+        pattern.frac_prec = (cents, cents)  # whole euros without ',00', cents always with two digits
+        return format_currency(amount, "EUR", format=pattern, locale=self.code, currency_digits=False)
+
+    def format_compact_euros(self, amount: float) -> str:
+        """A large euro amount in words the way this language's press writes it:
+        '141,82 Mio. €', '2,5 Mrd. €' / '€141.82 million', '€2.5 billion'.
+
+        The number and the currency sign's place come from CLDR via Babel; whether the
+        magnitude is abbreviated ('Mio.') or spelled out ('million') is house style.
+        """
+        if abs(amount) < 1_000_000:
+            return self.format_euros(amount)
+        style = COMPACT_STYLE.get(self.code, "short")
+        number = format_compact_decimal(amount, format_type=style, fraction_digits=2, locale=self.code)
+        pattern = babel.Locale.parse(self.code).currency_formats["standard"]
+        sign = get_currency_symbol("EUR", locale=self.code)
+        return pattern.prefix[0].replace("¤", sign) + number + pattern.suffix[0].replace("¤", sign)
 
 
 def _as_date(date: PartialDate) -> datetime.date:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .config import SiteConfig
 from .errors import Problems, did_you_mean
-from .load import SiteConfig, SourceDocument
+from .load import SourceDocument
 from .markup import LinkTarget, MarkdownRenderer
 from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
 

@@ -130,13 +130,17 @@ class SiteRenderer:
 
     def items(self, slugs) -> list[Item]:
         """Entities as list entries: news newest first (undated last), anything else by title."""
-        items = [self.item(slug) for slug in slugs]
+        items = [self.item(slug) for slug in slugs if self.listed(slug)]
         if items and all(i.section == "news" for i in items):
             dated = sorted(
                 (i for i in items if i.date), key=lambda i: (i.date.sort_key(), collation_key(i.title)), reverse=True
             )
             return dated + sorted((i for i in items if not i.date), key=lambda i: collation_key(i.title))
         return sorted(items, key=lambda i: collation_key(i.title))
+
+    def listed(self, slug: str) -> bool:
+        """Whether lists in this language show the entity: always, unless untranslated ones are hidden."""
+        return self.config.untranslated == "show" or self.lang in self.site.entities[slug].versions
 
     def relations(self, slug: str) -> dict[str, list[Item]]:
         return {name: self.items(slugs) for name, slugs in self.site.entities[slug].relations.items()}
@@ -187,7 +191,11 @@ class SiteRenderer:
 
     def section_overview(self) -> list[tuple[str, str, int]]:
         return [
-            (section, self.site.section_url(section, self.lang), len(self.site.sections[section]))
+            (
+                section,
+                self.site.section_url(section, self.lang),
+                sum(1 for slug in self.site.sections[section] if self.listed(slug)),
+            )
             for section in LISTED_SECTIONS
         ]
 

@@ -10,6 +10,7 @@ from sitegen.dates import PartialDate
 from sitegen.errors import Problems
 from sitegen.i18n import load_locales
 from sitegen.pipeline import PROJECT_DIR
+from sitegen.schema import Figure
 
 
 @pytest.mark.parametrize(
@@ -55,8 +56,14 @@ def test_dates_are_formatted_at_their_precision(locales, date, de, en):
 
 def test_catalogs_translate_and_pluralize(locales):
     assert locales["de"].gettext("Skip to content") == "Zum Inhalt springen"
-    assert locales["de"].translations.ngettext("%(count)s entry", "%(count)s entries", 1) == "%(count)s Eintrag"
     assert locales["en"].gettext("Skip to content") == "Skip to content"
+    for count, de, en in ((1, "1 Akteur", "1 actor"), (12, "12 Akteure", "12 actors")):
+        assert (
+            locales["de"].translations.ngettext("%(count)s actor", "%(count)s actors", count) % {"count": count} == de
+        )
+        assert (
+            locales["en"].translations.ngettext("%(count)s actor", "%(count)s actors", count) % {"count": count} == en
+        )
     assert locales["de"].name == "Deutsch" and locales["en"].name == "English"
 
 
@@ -69,3 +76,24 @@ def test_untranslated_interface_string_is_a_warning(tmp_path):
     assert [str(p) for p in problems.warnings] == [
         f"{po}:5: warning: interface string untranslated: 'Home' — translate it and remove the fuzzy flag"
     ]
+
+
+@pytest.mark.parametrize(
+    ("figure", "de", "en"),
+    [
+        (Figure("a", 141.82, "million-eur"), "141,82 Mio. €", "€141.82 million"),
+        (Figure("a", 2500, "million-eur"), "2,5 Mrd. €", "€2.5 billion"),
+        (Figure("a", 0.95, "million-eur"), "950.000 €", "€950,000"),
+        (Figure("a", 2500, "eur"), "2.500 €", "€2,500"),
+        (Figure("a", 1234.5, "eur"), "1.234,50 €", "€1,234.50"),
+        (Figure("a", 4000, "count", "more-than"), "mehr als 4.000", "more than 4,000"),
+        (Figure("a", 12.5, "percent"), "12,5 %", "12.5%"),
+        (Figure("a", 500000, "square-metres", "about"), "etwa 500.000 m²", "about 500,000 m²"),
+    ],
+)
+def test_figures_are_formatted_per_locale(locales, figure, de, en):
+    def plain(text: str) -> str:
+        return text.replace("\N{NO-BREAK SPACE}", " ").replace("\N{NARROW NO-BREAK SPACE}", " ")
+
+    assert plain(locales["de"].format_figure(figure)) == de
+    assert plain(locales["en"].format_figure(figure)) == en

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-from .load import display_path
-from .pipeline import BuildOptions, build
+from . import translations
+from .errors import Problems
+from .load import TRANSLATION_RECORD, display_path
+from .pipeline import BuildOptions, build, load_content
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +28,34 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--drafts", action="store_true", default=argparse.SUPPRESS, help="include pages marked draft: true"
         )
+        p.add_argument(
+            "--strict", action="store_true", default=argparse.SUPPRESS, help="treat warnings as errors (for CI)"
+        )
+    status_parser = commands.add_parser(
+        "status",
+        help="translation status: which translations are current, stale, unreviewed or missing",
+        description="List every page with the state of each language: source (the file that states the "
+        "facts), current, stale (the source changed since the translation was accepted), unreviewed "
+        "(never accepted) or missing.",
+    )
+    status_parser.add_argument("--content", type=Path, default=BuildOptions.content_dir, help="content folder")
+    status_parser.add_argument("--json", action="store_true", help="print the status as JSON")
+    status_parser.add_argument("--short", action="store_true", help="list only pages with unfinished translations")
+    status_parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any translation is stale, unreviewed or missing"
+    )
+    status_parser.add_argument(
+        "--accept",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="record reviewed translations as current: a translation file, a source file (accepts a typo "
+        "fix for all its translations) or a folder",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.command == "status":
+            return run_status(args)
         return run_build(args)
     except KeyboardInterrupt:
         print("interrupted; output/ was left as it was", file=sys.stderr)
@@ -40,11 +69,11 @@ def run_build(args: argparse.Namespace) -> int:
         output_dir=getattr(args, "output", defaults.output_dir),
         base_url=getattr(args, "base_url", None),
         drafts=getattr(args, "drafts", False),
+        strict=getattr(args, "strict", False),
     )
     started = time.perf_counter()
     result = build(options)
-    for problem in result.problems.warnings + result.problems.errors:
-        print(problem, file=sys.stderr)
+    report(result.problems)
     errors = len(result.problems.errors)
     if errors:
         print(
@@ -61,3 +90,35 @@ def run_build(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - started:.2f} s."
     )
     return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    problems = Problems()
+    content = load_content(BuildOptions(content_dir=args.content), problems)
+    if content is None or problems:
+        report(problems, warnings=False)
+        print("Fix these problems first; the status needs every file readable.", file=sys.stderr)
+        return 1
+    if args.accept:
+        record, accepted = translations.accept(
+            args.accept, args.content, content.config, content.documents, content.record, problems
+        )
+        if problems:
+            report(problems, warnings=False)
+            print("Nothing was accepted.", file=sys.stderr)
+            return 1
+        translations.write_ledger(args.content / TRANSLATION_RECORD, record)
+        print("\n".join(accepted))
+        return 0
+    states = content.translation_states()
+    if args.json:
+        print(json.dumps(translations.as_json(content.config, states), ensure_ascii=False, indent=2))
+    else:
+        print(translations.as_text(content.config, states, everything=not args.short))
+    unfinished = any(state.state in translations.UNFINISHED for state in states)
+    return 1 if args.strict and unfinished else 0
+
+
+def report(problems: Problems, warnings: bool = True) -> None:
+    for problem in (problems.warnings if warnings else []) + problems.errors:
+        print(problem, file=sys.stderr)

@@ -49,6 +49,10 @@ class Problems:
             path, line, f"unknown {kind} '{name}'", did_you_mean(name, known) or f"use one of: {', '.join(known)}"
         )
 
+    def make_warnings_errors(self) -> None:
+        """For `--strict`: every warning so far stops the build like an error."""
+        self.items = [Problem(p.path, p.line, p.message, p.hint) for p in self.items]
+
     @property
     def errors(self) -> list[Problem]:
         return sorted({p for p in self.items if p.severity == "error"})

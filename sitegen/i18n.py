@@ -58,6 +58,10 @@ class Locale:
         locale = babel.Locale.parse(self.code)
         return locale.get_display_name(self.code).capitalize() if locale else self.code
 
+    def language_name(self, code: str) -> str:
+        """Another language's name in this one: 'Englisch', 'German'."""
+        return babel.Locale.parse(self.code).languages.get(code, code)
+
     def format_date(self, date: PartialDate) -> str:
         """A date at its own precision: '9. September 2024', 'Oktober 2024' or '2021'."""
         if date.precision == "day":
@@ -174,4 +178,5 @@ def make_environment(templates_dir: Path, locale: Locale) -> jinja2.Environment:
     env.filters["date"] = locale.format_date
     env.filters["number"] = locale.format_number
     env.filters["figure"] = locale.format_figure
+    env.filters["language_name"] = locale.language_name
     return env

@@ -25,6 +25,8 @@ from .schema import SCHEMAS, SECTIONS, SLUG, convert, slugify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FILE_NAME = re.compile(r"^(?P<slug>.+?)\.(?P<lang>[A-Za-z_-]+)\.md$")
+# Which translation was accepted against which source text; see the `translations` module.
+TRANSLATION_RECORD = "translations.json"
 _IGNORED = re.compile(r"^\.|~$|\.sw[a-p]$|^#.*#$")  # hidden files and editor leftovers
 
 
@@ -153,13 +155,20 @@ def load_config(content_dir: Path, problems: Problems, base_url: str | None = No
     return check_config(parsed.values, parsed.lines, shown, problems, base_url)
 
 
+def read_translation_record(content_dir: Path, problems: Problems) -> tuple[str, str | None]:
+    """content/translations.json's text (None when there is none yet), and its path as shown."""
+    path = content_dir / TRANSLATION_RECORD
+    shown = display_path(path)
+    return shown, (read_text(path, shown, problems) if path.is_file() else None)
+
+
 def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) -> list[SourceDocument]:
     """Every Markdown file under content/<section>/, checked against its section's schema."""
     documents = []
     root = content_dir.resolve()
     for entry in sorted(content_dir.iterdir()):
         shown = display_path(entry)
-        if _IGNORED.search(entry.name) or entry.name == "site.yaml":
+        if _IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
             continue
         if entry.is_dir() and entry.name in SECTIONS:
             for path in sorted(entry.iterdir()):

@@ -44,6 +44,7 @@ class Version:
     anchors: frozenset[str]
     links: tuple[str, ...]  # slugs this version links to in its text
     figure_labels: Mapping[str, str]  # figure id → label in this language
+    stale: bool = False  # a translation whose source changed after it was accepted
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Entity:
     facts: Mapping[str, Any]
     versions: Mapping[str, Version]
     relations: Mapping[str, tuple[str, ...]]  # relation name → related slugs, both ends
+    original_lang: str  # the language of the file that states the facts; others translate it
 
     def version(self, lang: str, languages: Iterable[str]) -> Version:
         """The page in `lang`, or the first existing one of `languages` when untranslated."""
@@ -92,8 +94,18 @@ def page_url(config: SiteConfig, section: str, slug: str, lang: str) -> str:
     return f"{lang}/{slug}/"
 
 
-def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Problems, drafts: bool = False) -> Site:
-    """Pair, check and link the documents; the Site is complete when this returns."""
+def build_site(
+    config: SiteConfig,
+    documents: list[SourceDocument],
+    problems: Problems,
+    drafts: bool = False,
+    stale: frozenset[tuple[str, str]] = frozenset(),
+) -> Site:
+    """Pair, check and link the documents; the Site is complete when this returns.
+
+    `stale` names the (slug, language) translations whose source changed since they
+    were accepted; their pages say so.
+    """
     grouped = _group_by_slug(documents, config, problems)
     facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
     # Drafts are left out, and so are relations to them; the pages relating to a draft
@@ -138,6 +150,7 @@ def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Pr
                 anchors=rendered.anchors,
                 links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
                 figure_labels=MappingProxyType(doc.fields.get("figure_labels", {})),
+                stale=(slug, lang) in stale,
             )
             _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
             link_sites.append((doc, rendered.links))
@@ -150,6 +163,7 @@ def build_site(config: SiteConfig, documents: list[SourceDocument], problems: Pr
             facts=MappingProxyType(facts[slug]),
             versions=MappingProxyType(versions[slug]),
             relations=MappingProxyType(relations.get(slug, {})),
+            original_lang=_primary(docs, config).lang,
         )
         for slug, docs in grouped.items()
         if versions[slug]

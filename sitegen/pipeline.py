@@ -6,14 +6,17 @@ is exactly one way content becomes a site.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .config import SiteConfig
 from .errors import Problems
 from .i18n import load_locales, make_environment
-from .load import display_path, load_assets, load_config, load_documents
+from .load import SourceDocument, display_path, load_assets, load_config, load_documents, read_translation_record
 from .model import Site, build_site
 from .render import render_site
+from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
 from .write import UnsafeOutputError, check_output_dir, write_site
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +28,7 @@ class BuildOptions:
     output_dir: Path = PROJECT_DIR / "output"
     base_url: str | None = None
     drafts: bool = False
+    strict: bool = False  # warnings count as errors
     templates_dir: Path = PROJECT_DIR / "templates"
     locales_dir: Path = PROJECT_DIR / "locales"
     assets_dir: Path = PROJECT_DIR / "assets"
@@ -42,8 +46,21 @@ class BuildResult:
         return sum(1 for name in self.files if name.endswith(".html"))
 
 
-def load_site(options: BuildOptions, problems: Problems) -> Site | None:
-    """content/ → Site, or None when the content has errors (they are in `problems`)."""
+@dataclass(frozen=True)
+class Content:
+    """content/ as read and checked file by file, before the files are put together."""
+
+    config: SiteConfig
+    documents: list[SourceDocument]
+    record: Mapping[str, Acceptance]  # accepted translations (content/translations.json)
+    record_path: str
+
+    def translation_states(self) -> list[TranslationState]:
+        return translation_states(self.config, self.documents, self.record)
+
+
+def load_content(options: BuildOptions, problems: Problems) -> Content | None:
+    """content/ → settings, documents and the translation record; None if unusable."""
     content = options.content_dir
     if not content.is_dir():
         problems.error(display_path(content), 0, "content folder not found", "pass --content DIR or create content/")
@@ -52,7 +69,20 @@ def load_site(options: BuildOptions, problems: Problems) -> Site | None:
     if config is None:
         return None
     documents = load_documents(content, config, problems)
-    site = build_site(config, documents, problems, drafts=options.drafts)
+    record_path, record_text = read_translation_record(content, problems)
+    record = parse_ledger(record_text, record_path, problems)
+    return Content(config, documents, record, record_path)
+
+
+def load_site(options: BuildOptions, problems: Problems) -> Site | None:
+    """content/ → Site, or None when the content has errors (they are in `problems`)."""
+    content = load_content(options, problems)
+    if content is None:
+        return None
+    states = content.translation_states()
+    warn_stale(states, problems)
+    stale = frozenset((s.slug, s.lang) for s in states if s.state == "stale")
+    site = build_site(content.config, content.documents, problems, drafts=options.drafts, stale=stale)
     return None if problems else site
 
 
@@ -80,6 +110,8 @@ def build(options: BuildOptions) -> BuildResult:
     if result.site is None:
         return result
     result.files = render(result.site, options, problems)
+    if options.strict:
+        problems.make_warnings_errors()
     if problems:
         return result
     try:

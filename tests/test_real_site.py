@@ -108,3 +108,15 @@ def test_german_text_uses_umlauts_and_sharp_s():
 def test_content_does_not_repeat_the_seeds():
     done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(CONTENT)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_every_translation_is_current():
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "build.py"), "status", "--strict", "--short"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 stale, 0 unreviewed, 0 missing." in result.stdout

@@ -17,12 +17,14 @@ lint: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests
 	$(VENV)/bin/ruff format --check build.py sitegen tests
 
-# Extract interface strings from templates and code, update both catalogs.
-# The build compiles the catalogs itself; no .mo file is committed.
+# Extract interface strings from templates and code, update both catalogs, and compile
+# the German one as a check (how much is translated). The build compiles the catalogs
+# itself in memory; no .mo file is written or committed.
 translations: $(READY)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		--project "Saxony life sciences microsite" -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(VENV)/bin/pybabel compile --statistics -l de -i locales/de/LC_MESSAGES/messages.po -o /dev/null
 
 # The virtual environment, (re)made from the pinned requirements when missing or changed.
 $(READY): requirements.txt

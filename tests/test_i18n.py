@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
+from babel.messages.pofile import read_po
 
 from sitegen.dates import PartialDate
 from sitegen.errors import Problems
@@ -97,3 +100,35 @@ def test_figures_are_formatted_per_locale(locales, figure, de, en):
 
     assert plain(locales["de"].format_figure(figure)) == de
     assert plain(locales["en"].format_figure(figure)) == en
+
+
+def test_every_interface_string_in_templates_and_code_is_translated(tmp_path):
+    """Catches a string added to a template without `make translations` (gettext would fall back silently)."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as handle:
+        used = {message.id for message in read_po(handle) if message.id}
+    with (PROJECT_DIR / "locales/de/LC_MESSAGES/messages.po").open("rb") as handle:
+        german = {message.id: message for message in read_po(handle, locale="de") if message.id}
+    missing = sorted(str(m) for m in used - set(german))
+    untranslated = sorted(
+        str(m) for m in used & set(german) if not german[m].string or german[m].fuzzy or not all(german[m].string)
+    )
+    assert (missing, untranslated) == ([], []), "run 'make translations' and translate the new strings"

@@ -11,7 +11,8 @@ from pathlib import Path
 from . import translations
 from .errors import Problems
 from .load import TRANSLATION_RECORD, display_path
-from .pipeline import BuildOptions, build, load_content
+from .pipeline import BuildOptions, build, load_content, pack
+from .schema import slugify
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--strict", action="store_true", default=argparse.SUPPRESS, help="treat warnings as errors (for CI)"
         )
+    pack_parser = commands.add_parser(
+        "pack",
+        help="write a zip of the site for reading offline, from disk",
+        description="Build the site with every link naming its index.html, so that it works when unzipped "
+        "and opened from disk, and write it as a zip with a short note on how to open it.",
+    )
+    pack_parser.add_argument("--content", type=Path, default=argparse.SUPPRESS, help="content folder")
+    pack_parser.add_argument("--zip", type=Path, default=None, help="the zip to write (default: <site-title>.zip)")
+    pack_parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL of the published site")
+    pack_parser.add_argument("--strict", action="store_true", default=argparse.SUPPRESS, help="warnings are errors")
     status_parser = commands.add_parser(
         "status",
         help="translation status: which translations are current, stale, unreviewed or missing",
@@ -56,21 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "status":
             return run_status(args)
+        if args.command == "pack":
+            return run_pack(args)
         return run_build(args)
     except KeyboardInterrupt:
         print("interrupted; output/ was left as it was", file=sys.stderr)
         return 130
 
 
-def run_build(args: argparse.Namespace) -> int:
+def options_from(args: argparse.Namespace) -> BuildOptions:
     defaults = BuildOptions()
-    options = BuildOptions(
+    return BuildOptions(
         content_dir=getattr(args, "content", defaults.content_dir),
         output_dir=getattr(args, "output", defaults.output_dir),
         base_url=getattr(args, "base_url", None),
         drafts=getattr(args, "drafts", False),
         strict=getattr(args, "strict", False),
     )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = options_from(args)
     started = time.perf_counter()
     result = build(options)
     report(result.problems)
@@ -122,3 +139,21 @@ def run_status(args: argparse.Namespace) -> int:
 def report(problems: Problems, warnings: bool = True) -> None:
     for problem in (problems.warnings if warnings else []) + problems.errors:
         print(problem, file=sys.stderr)
+
+
+def run_pack(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    zip_path = args.zip
+    if zip_path is None:
+        config_title = "site"
+        content = load_content(options, Problems())
+        if content is not None:
+            config_title = slugify(content.config.title[content.config.default_language]) or "site"
+        zip_path = Path(f"{config_title}.zip")
+    result = pack(options, zip_path)
+    report(result.problems)
+    if result.problems:
+        print(f"{len(result.problems.errors)} error(s); no zip was written.", file=sys.stderr)
+        return 1
+    print(f"Packed {result.pages} HTML files into {display_path(zip_path)}; unzip it and open index.html.")
+    return 0

@@ -49,12 +49,18 @@ class Rendered:
 Resolver = Callable[[str], "LinkTarget | None"]
 
 
-def relative_url(from_path: str, to_path: str) -> str:
-    """Link from the page at site path `from_path` to `to_path` (paths of folders end in '/')."""
+def relative_url(from_path: str, to_path: str, index_files: bool = False) -> str:
+    """Link from the page at site path `from_path` to `to_path` (paths of folders end in '/').
+
+    With `index_files`, a link to a folder names its index.html, as a browser reading the
+    site from disk (file://) does not look for one by itself.
+    """
     from_dir = from_path if from_path.endswith("/") else posixpath.dirname(from_path)
     target = posixpath.relpath(to_path or ".", from_dir or ".")
     if to_path.endswith("/") or not to_path:
         target = "./" if target == "." else target + "/"
+        if index_files:
+            target = "index.html" if target == "./" else target + "index.html"
     return target
 
 
@@ -82,7 +88,7 @@ class _CrossLinkProcessor(InlineProcessor):
             el = Element("span", {"class": "broken-link"})
             el.text = label or slug
             return el, m.start(0), m.end(0)
-        href = relative_url(self.renderer.page_url, target.url)
+        href = relative_url(self.renderer.page_url, target.url, self.renderer.index_files)
         el = Element("a", {"href": href + (f"#{anchor}" if anchor else "")})
         el.text = label or target.title
         if target.lang != self.renderer.lang:
@@ -106,8 +112,8 @@ _QUOTES = {
 class MarkdownRenderer:
     """One Markdown converter per language, reused for every page of that language."""
 
-    def __init__(self, lang: str):
-        self.lang = lang
+    def __init__(self, lang: str, index_files: bool = False):
+        self.lang, self.index_files = lang, index_files
         self.page_url = ""
         self.resolve: Resolver = lambda slug: None
         self.links: list[CrossLink] = []

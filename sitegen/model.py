@@ -71,6 +71,7 @@ class Site:
     entities: Mapping[str, Entity]
     sections: Mapping[str, tuple[str, ...]]  # section → slugs in file order
     backlinks: Mapping[tuple[str, str], tuple[str, ...]]  # (slug, lang) → slugs mentioning it
+    index_files: bool = False  # links name index.html (the offline copy)
 
     def version(self, slug: str, lang: str) -> Version:
         return self.entities[slug].version(lang, self.languages_from(lang))
@@ -100,11 +101,13 @@ def build_site(
     problems: Problems,
     drafts: bool = False,
     stale: frozenset[tuple[str, str]] = frozenset(),
+    index_files: bool = False,
 ) -> Site:
     """Pair, check and link the documents; the Site is complete when this returns.
 
     `stale` names the (slug, language) translations whose source changed since they
-    were accepted; their pages say so.
+    were accepted; their pages say so. `index_files` makes every link to a folder name
+    its index.html, for reading from disk.
     """
     grouped = _group_by_slug(documents, config, problems)
     facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
@@ -129,7 +132,7 @@ def build_site(
 
         return resolve
 
-    renderers = {lang: MarkdownRenderer(lang) for lang in config.languages}
+    renderers = {lang: MarkdownRenderer(lang, index_files) for lang in config.languages}
     versions: dict[str, dict[str, Version]] = defaultdict(dict)
     link_sites = []
     for slug, docs in grouped.items():
@@ -181,6 +184,7 @@ def build_site(
         entities=MappingProxyType(entities),
         sections=MappingProxyType(sections),
         backlinks=MappingProxyType({k: tuple(v) for k, v in backlinks.items()}),
+        index_files=index_files,
     )
 
 

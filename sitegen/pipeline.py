@@ -7,17 +7,19 @@ is exactly one way content becomes a site.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .assets import fingerprint
 from .config import SiteConfig
 from .errors import Problems
 from .i18n import load_locales, make_environment
 from .load import SourceDocument, display_path, load_assets, load_config, load_documents, read_translation_record
 from .model import Site, build_site
 from .render import render_site
+from .schema import slugify
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
-from .write import UnsafeOutputError, check_output_dir, write_site
+from .write import UnsafeOutputError, check_output_dir, write_site, write_zip
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,7 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False  # warnings count as errors
+    offline: bool = False  # links name index.html, for reading from disk (the `pack` copy)
     templates_dir: Path = PROJECT_DIR / "templates"
     locales_dir: Path = PROJECT_DIR / "locales"
     assets_dir: Path = PROJECT_DIR / "assets"
@@ -82,7 +85,9 @@ def load_site(options: BuildOptions, problems: Problems) -> Site | None:
     states = content.translation_states()
     warn_stale(states, problems)
     stale = frozenset((s.slug, s.lang) for s in states if s.state == "stale")
-    site = build_site(content.config, content.documents, problems, drafts=options.drafts, stale=stale)
+    site = build_site(
+        content.config, content.documents, problems, drafts=options.drafts, stale=stale, index_files=options.offline
+    )
     return None if problems else site
 
 
@@ -91,33 +96,40 @@ def render(site: Site, options: BuildOptions, problems: Problems) -> dict[str, b
     if problems:
         return {}
     envs = {lang: make_environment(options.templates_dir, locales[lang]) for lang in site.config.languages}
-    files = load_assets(options.assets_dir)
-    files.update(render_site(site, envs, locales, problems))
+    files, asset_names = fingerprint(load_assets(options.assets_dir))
+    files.update(render_site(site, envs, locales, problems, asset_names))
     return files
 
 
-def build(options: BuildOptions) -> BuildResult:
-    """Build the site; write output/ only when no stage found an error."""
+def build_files(options: BuildOptions) -> BuildResult:
+    """Build the site in memory: every stage up to the files, nothing written."""
     result = BuildResult()
     problems = result.problems
-    try:
-        protected = [options.templates_dir, options.locales_dir, options.assets_dir, PROJECT_DIR]
-        check_output_dir(options.output_dir, protected, options.content_dir)
-    except UnsafeOutputError as exc:
-        problems.error(display_path(exc.path), 0, exc.what, exc.how)
-        return result
     result.site = load_site(options, problems)
     if result.site is None:
         return result
     result.files = render(result.site, options, problems)
     if options.strict:
         problems.make_warnings_errors()
-    if problems:
+    return result
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build the site; write output/ only when no stage found an error."""
+    try:
+        protected = [options.templates_dir, options.locales_dir, options.assets_dir, PROJECT_DIR]
+        check_output_dir(options.output_dir, protected, options.content_dir)
+    except UnsafeOutputError as exc:
+        result = BuildResult()
+        result.problems.error(display_path(exc.path), 0, exc.what, exc.how)
+        return result
+    result = build_files(options)
+    if result.problems:
         return result
     try:
         write_site(result.files, options.output_dir)
     except OSError as exc:
-        problems.error(
+        result.problems.error(
             display_path(options.output_dir),
             0,
             f"cannot write the site: {exc}",
@@ -126,3 +138,34 @@ def build(options: BuildOptions) -> BuildResult:
         return result
     result.written = True
     return result
+
+
+def pack(options: BuildOptions, zip_path: Path) -> BuildResult:
+    """Build the offline copy (links name index.html) into a zip; output/ is not touched."""
+    result = build_files(replace(options, offline=True))
+    if result.problems:
+        return result
+    config = result.site.config
+    folder = slugify(config.title[config.default_language]) or "site"
+    files = {**result.files, **offline_readme(result.site)}
+    try:
+        write_zip(files, zip_path, folder)
+    except OSError as exc:
+        result.problems.error(
+            display_path(zip_path), 0, f"cannot write the zip: {exc}", "check free disk space and permissions"
+        )
+        return result
+    result.written = True
+    return result
+
+
+def offline_readme(site: Site) -> dict[str, bytes]:
+    """A short note in every language on how to open the unpacked copy."""
+    notes = {
+        "de": "Diese Kopie der Website funktioniert ohne Internet. Entpacken Sie die ZIP-Datei und öffnen "
+        "Sie die Datei index.html in diesem Ordner mit einem Browser (Doppelklick genügt meist).",
+        "en": "This copy of the website works without the internet. Unzip the file and open index.html "
+        "in this folder with a web browser (a double click usually does it).",
+    }
+    parts = [f"{site.config.title[lang]}\n\n{notes[lang]}\n" for lang in site.config.languages if lang in notes]
+    return {"README.txt": "\n".join(parts).encode("utf-8")}

@@ -106,8 +106,16 @@ def by_initial(items: list[Item]) -> list[tuple[str, list[Item]]]:
 class SiteRenderer:
     """Renders every page of one language with that language's environment."""
 
-    def __init__(self, site: Site, lang: str, env: jinja2.Environment, locales: Mapping[str, Locale]):
+    def __init__(
+        self,
+        site: Site,
+        lang: str,
+        env: jinja2.Environment,
+        locales: Mapping[str, Locale],
+        asset_names: Mapping[str, str],
+    ):
         self.site, self.lang, self.env, self.locales = site, lang, env, locales
+        self.asset_names = asset_names
         self.locale = locales[lang]
         self.config = site.config
         # The footer lists the plain pages on every page; sorted once per language.
@@ -219,7 +227,14 @@ class _Page:
     def url(self, target: str) -> str:
         if self.absolute_links:
             return urlsplit(self.r.config.base_url).path + target
-        return relative_url(self.path, target)
+        return relative_url(self.path, target, self.r.site.index_files)
+
+    def asset(self, name: str) -> str:
+        """The link to a file of assets/ by its source name, e.g. asset('style.css')."""
+        path = f"assets/{name}"
+        if path not in self.r.asset_names:
+            raise jinja2.TemplateRuntimeError(f"no file assets/{name}")
+        return self.url(self.r.asset_names[path])
 
     def absolute(self, target: str) -> str:
         return self.r.config.base_url + target
@@ -298,6 +313,7 @@ class _Page:
             section=self.section,
             path=self.path,
             url=self.url,
+            asset=self.asset,
             canonical=self.absolute(self.path),
             alternates=self.alternates(),
             switcher=self.switcher(),
@@ -333,15 +349,22 @@ def report_template_error(exc: jinja2.TemplateError, problems: Problems) -> None
 
 
 def render_site(
-    site: Site, envs: Mapping[str, jinja2.Environment], locales: Mapping[str, Locale], problems: Problems
+    site: Site,
+    envs: Mapping[str, jinja2.Environment],
+    locales: Mapping[str, Locale],
+    problems: Problems,
+    asset_names: Mapping[str, str],
 ) -> dict[str, bytes]:
-    """Every page of every language, plus the root language chooser and the 404 page."""
+    """Every page of every language, plus the root language chooser and the 404 page.
+
+    `asset_names` maps each file of assets/ to its name in the output (with its hash).
+    """
     files: dict[str, bytes] = {}
     for lang in site.config.languages:
-        renderer = SiteRenderer(site, lang, envs[lang], locales)
+        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names)
         files.update(renderer.render_all(problems))
     default = site.config.default_language
-    renderer = SiteRenderer(site, default, envs[default], locales)
+    renderer = SiteRenderer(site, default, envs[default], locales, asset_names)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
     both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
     chooser = _Page(renderer, "", "", site.config.description.get(default, ""))
@@ -359,6 +382,8 @@ def render_site(
         for lang in site.config.languages
     ]
     titles = " · ".join(n["heading"] for n in notices)
-    missing = _Page(renderer, "404.html", "", titles, absolute_links=True)
+    # Hosts serve the 404 page at any address, so its links start from the site root;
+    # read from disk it is just a page at the root, and relative links work.
+    missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files)
     files.update(missing.render("404.html", problems, notices=notices, site_title=titles))
     return files

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -88,3 +89,29 @@ def _swap(staging: Path, output_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+# A fixed time for every zip entry, so the same site gives the same zip, byte for byte.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def write_zip(files: Mapping[str, bytes], zip_path: Path, folder: str) -> None:
+    """The site as a zip with one top folder, written aside and renamed into place.
+
+    Entries are sorted and carry a fixed date, so packing the same site twice gives the
+    same bytes.
+    """
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{zip_path.name}.", dir=zip_path.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(files):
+                entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=_ZIP_TIME)
+                entry.external_attr = 0o644 << 16
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, files[name])
+        os.replace(temporary, zip_path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

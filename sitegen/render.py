@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import traceback
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 import jinja2
 import pyuca
 
+from . import publish
 from .dates import PartialDate
 from .errors import Problems
 from .i18n import Locale
 from .load import display_path
 from .markup import relative_url
-from .model import Site, Version
+from .model import Entity, Site, Version
 from .schema import HOME_SLUG, LISTED_SECTIONS
 
 
@@ -113,9 +114,11 @@ class SiteRenderer:
         env: jinja2.Environment,
         locales: Mapping[str, Locale],
         asset_names: Mapping[str, str],
+        feed: tuple[str, str] | None = None,
     ):
         self.site, self.lang, self.env, self.locales = site, lang, env, locales
         self.asset_names = asset_names
+        self.feed = feed  # this language's news feed: (site path, title), if it has one
         self.locale = locales[lang]
         self.config = site.config
         # The footer lists the plain pages on every page; sorted once per language.
@@ -154,45 +157,55 @@ class SiteRenderer:
         return {name: self.items(slugs) for name, slugs in self.site.entities[slug].relations.items()}
 
     # -- pages -------------------------------------------------------------------
-    def render_all(self, problems: Problems) -> dict[str, bytes]:
-        files: dict[str, bytes] = {}
+    def pages(self) -> Iterator[tuple[_Page, str, Callable[[], dict[str, Any]]]]:
+        """Every page of this language: its frame, its template, and what it shows (made on demand)."""
         site, lang = self.site, self.lang
-        intro = site.entities.get(HOME_SLUG)
-        intro = intro.versions.get(lang) if intro and intro.section == "pages" else None
+        intro = self.intro()
         description = intro.summary if intro else self.config.description.get(lang, "")
-        home = _Page(self, site.home_url(lang), self.config.title[lang], description)
-        files.update(
-            home.render(
-                "home.html",
-                problems,
+        home = _Page(self, site.home_url(lang), self.config.title[lang], description, kind="home")
+        yield (
+            home,
+            "home.html",
+            lambda: dict(
                 intro=intro,
                 sections=self.section_overview(),
                 latest_news=self.items(site.sections["news"])[:5],
-            )
+            ),
         )
         for section in LISTED_SECTIONS:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
-            page = _Page(self, site.section_url(section, lang), "", description, section=section)
-            items = self.items(site.sections[section])
-            groups = by_initial(items) if section != "news" else []
-            files.update(page.render("section.html", problems, items=items, groups=groups))
-        for slug, entity in site.entities.items():
+            page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
+            yield page, "section.html", functools.partial(self.section_context, section)
+        for entity in site.entities.values():
             version = entity.versions.get(lang)
             if version is None or version is intro:
                 continue
             page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
-            files.update(
-                page.render(
-                    TEMPLATES[entity.section],
-                    problems,
-                    entity=entity,
-                    version=version,
-                    facts=entity.facts,
-                    relations=self.relations(slug),
-                    backlinks=self.items(site.backlinks.get((slug, lang), ())),
-                )
-            )
+            yield page, TEMPLATES[entity.section], functools.partial(self.entity_context, entity, version)
+
+    def render_all(self, problems: Problems) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        for page, template, context in self.pages():
+            files.update(page.render(template, problems, **context()))
         return files
+
+    def intro(self) -> Version | None:
+        """The home page's introduction (pages/home) in this language, if there is one."""
+        entity = self.site.entities.get(HOME_SLUG)
+        return entity.versions.get(self.lang) if entity and entity.section == "pages" else None
+
+    def section_context(self, section: str) -> dict[str, Any]:
+        items = self.items(self.site.sections[section])
+        return dict(items=items, groups=by_initial(items) if section != "news" else [])
+
+    def entity_context(self, entity: Entity, version: Version) -> dict[str, Any]:
+        return dict(
+            entity=entity,
+            version=version,
+            facts=entity.facts,
+            relations=self.relations(entity.slug),
+            backlinks=self.items(self.site.backlinks.get((entity.slug, self.lang), ())),
+        )
 
     def section_title(self, section: str) -> str:
         return self.locale.gettext(SECTION_TITLES[section])
@@ -220,9 +233,12 @@ class _Page:
         section: str = "",
         version: Version | None = None,
         absolute_links: bool = False,
+        kind: str = "",
     ):
         self.r, self.path, self.title, self.description = renderer, path, title, description
         self.section, self.version, self.absolute_links = section, version, absolute_links
+        # What the page is: home, section (an index), chooser, 404, or the entity's section.
+        self.kind = kind or (version.section if version else "")
 
     def url(self, target: str) -> str:
         if self.absolute_links:
@@ -289,6 +305,20 @@ class _Page:
             links.append(("x-default", self.absolute(default)))
         return links
 
+    def open_graph(self) -> list[tuple[str, str]]:
+        """Open Graph properties: what a link preview shows, in the page's language."""
+        config, lang = self.r.config, self.r.lang
+        properties = [
+            ("og:type", "article" if self.kind == "news" else "website"),
+            ("og:title", self.title or config.title[lang]),
+            ("og:description", self.description),
+            ("og:url", self.absolute(self.path)),
+            ("og:site_name", config.title[lang]),
+            ("og:locale", publish.og_locale(lang)),
+        ]
+        others = [other for other in self.counterparts() if other != lang]
+        return properties + [("og:locale:alternate", publish.og_locale(other)) for other in others]
+
     def nav_state(self, section: str) -> str:
         """aria-current for a navigation entry: the section's index, or a page inside it."""
         if section != self.section:
@@ -323,6 +353,11 @@ class _Page:
             publisher=self.r.config.publisher,
             home_url=self.url(site.home_url(lang)),
             section_title=self.r.section_title,
+            feed=(self.url(self.r.feed[0]), self.r.feed[1]) if self.r.feed else None,
+            og=self.open_graph(),
+            structured_data=publish.structured_data(
+                site, lang, self.kind, self.absolute(self.path), self.absolute, self.version
+            ),
         )
         frame.update(context)
         try:
@@ -360,15 +395,28 @@ def render_site(
     `asset_names` maps each file of assets/ to its name in the output (with its hash).
     """
     files: dict[str, bytes] = {}
+    absolute = functools.partial(str.__add__, site.config.base_url)
+    feeds = {}
     for lang in site.config.languages:
-        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names)
+        title = f"{locales[lang].gettext(SECTION_TITLES['news'])} · {site.config.title[lang]}"
+        feed = publish.atom_feed(site, lang, title, absolute)
+        if feed is not None:
+            feeds[lang] = (publish.feed_path(site, lang), title)
+            files[feeds[lang][0]] = feed
+    sitemap: list[tuple[str, list[tuple[str, str]]]] = []
+    for lang in site.config.languages:
+        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang))
         files.update(renderer.render_all(problems))
+        sitemap += [(page.absolute(page.path), page.alternates()) for page, _, _ in renderer.pages()]
     default = site.config.default_language
     renderer = SiteRenderer(site, default, envs[default], locales, asset_names)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
     both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
-    chooser = _Page(renderer, "", "", site.config.description.get(default, ""))
+    chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")
     files.update(chooser.render("chooser.html", problems, homes=homes, site_title=both_titles))
+    sitemap.append((chooser.absolute(chooser.path), chooser.alternates()))
+    files["sitemap.xml"] = publish.sitemap(sitemap)
+    files["robots.txt"] = publish.robots(site.config.base_url)
     notices = [
         {
             "lang": lang,
@@ -384,6 +432,6 @@ def render_site(
     titles = " · ".join(n["heading"] for n in notices)
     # Hosts serve the 404 page at any address, so its links start from the site root;
     # read from disk it is just a page at the root, and relative links work.
-    missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files)
+    missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files, kind="404")
     files.update(missing.render("404.html", problems, notices=notices, site_title=titles))
     return files

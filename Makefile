@@ -3,15 +3,21 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
+BROWSER_READY := $(VENV)/.browser-ready
 
-.PHONY: site test lint translations clean
+.PHONY: site test test-browser lint translations clean
 
 site: $(READY)
 	$(PY) build.py
 
 test: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/browser
+
+# Tests in a real browser: Debian's chromium (apt-get install chromium) driven by Playwright.
+test-browser: $(BROWSER_READY)
+	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium: apt-get install chromium" >&2; exit 1; }
+	$(PY) -m pytest -q tests/browser
 
 lint: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests
@@ -31,6 +37,10 @@ $(READY): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(READY)
+
+$(BROWSER_READY): $(READY) requirements-browser.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $(BROWSER_READY)
 
 clean:
 	rm -rf output $(VENV) .pytest_cache .ruff_cache

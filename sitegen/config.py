@@ -18,6 +18,8 @@ from .errors import Problems
 from .schema import LISTED_SECTIONS, SLUG
 
 UNTRANSLATED_CHOICES = ("show", "hide")
+# Folder names site.yaml's `sections:` gives per language: the listed sections and the search page.
+FOLDERS = (*LISTED_SECTIONS, "search")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class SiteConfig:
     title: Mapping[str, str]
     description: Mapping[str, str]
     base_url: str
-    section_names: Mapping[str, Mapping[str, str]]  # section → language → URL folder
+    section_names: Mapping[str, Mapping[str, str]]  # section (or "search") → language → URL folder
     publisher: Mapping[str, str] = field(default_factory=dict)  # the imprint's details
     # "show": lists in a language also show pages that exist only in another language,
     # marked with that language; "hide": they list only the pages translated into it.
@@ -137,8 +139,8 @@ def check_config(
         )
         return None
     for name, names in sections.items():
-        if name not in LISTED_SECTIONS:
-            problems.unknown(shown, lines["sections"], "section", name, LISTED_SECTIONS)
+        if name not in FOLDERS:
+            problems.unknown(shown, lines["sections"], "section", name, FOLDERS)
             ok = False
             continue
         if not isinstance(names, dict):
@@ -167,6 +169,8 @@ def check_config(
                 shown, lines["sections"], f"section '{name}' has no folder names", f"add {name}: {{de: …, en: …}}"
             )
             ok = False
+    # The search page's folder is optional: "search" in every language unless named.
+    section_names.setdefault("search", dict.fromkeys(languages, "search"))
     for lang in languages:
         folders = [names[lang] for names in section_names.values()]
         if len(set(folders)) != len(folders):

@@ -86,6 +86,9 @@ class Site:
     def section_url(self, section: str, lang: str) -> str:
         return f"{lang}/{self.config.section_names[section][lang]}/"
 
+    def search_url(self, lang: str) -> str:
+        return f"{lang}/{self.config.section_names['search'][lang]}/"
+
 
 def page_url(config: SiteConfig, section: str, slug: str, lang: str) -> str:
     if section == "pages" and slug == HOME_SLUG:
@@ -248,6 +251,7 @@ def _claim_urls(grouped, config, problems) -> dict[tuple[str, str], str]:
         reserved[f"{lang}/"] = f"the {lang} home page"
         for section in LISTED_SECTIONS:
             reserved[f"{lang}/{config.section_names[section][lang]}/"] = f"the {section} index ({config.path})"
+        reserved[f"{lang}/{config.section_names['search'][lang]}/"] = f"the search page ({config.path})"
     claimers: dict[str, SourceDocument] = {}
     urls = {}
     for slug, docs in grouped.items():

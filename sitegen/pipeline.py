@@ -16,8 +16,9 @@ from .errors import Problems
 from .i18n import load_locales, make_environment
 from .load import SourceDocument, display_path, load_assets, load_config, load_documents, read_translation_record
 from .model import Site, build_site
-from .render import render_site
+from .render import SECTION_TITLES, render_site
 from .schema import slugify
+from .search import search_documents, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
 from .write import UnsafeOutputError, check_output_dir, write_site, write_zip
 
@@ -96,7 +97,15 @@ def render(site: Site, options: BuildOptions, problems: Problems) -> dict[str, b
     if problems:
         return {}
     envs = {lang: make_environment(options.templates_dir, locales[lang]) for lang in site.config.languages}
-    files, asset_names = fingerprint(load_assets(options.assets_dir))
+    # The search files are generated, but named by their content like any asset.
+    generated = {
+        f"assets/search-{lang}.js": search_script(
+            lang,
+            search_documents(site, lang, lambda section, lang=lang: locales[lang].gettext(SECTION_TITLES[section])),
+        )
+        for lang in site.config.languages
+    }
+    files, asset_names = fingerprint({**load_assets(options.assets_dir), **generated})
     files.update(render_site(site, envs, locales, problems, asset_names))
     return files
 

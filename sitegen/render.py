@@ -176,6 +176,13 @@ class SiteRenderer:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
             yield page, "section.html", functools.partial(self.section_context, section)
+        search = _Page(self, site.search_url(lang), self.locale.gettext("Search"), "", kind="search")
+        search.description = self.locale.gettext("Search the pages of this site.")
+        yield (
+            search,
+            "search.html",
+            lambda: dict(search_root=relative_url(site.search_url(lang), ""), index_files=site.index_files),
+        )
         for entity in site.entities.values():
             version = entity.versions.get(lang)
             if version is None or version is intro:
@@ -260,6 +267,8 @@ class _Page:
         site, config = self.r.site, self.r.config
         if self.version is not None:
             return {lang: v.url for lang, v in site.entities[self.version.slug].versions.items()}
+        if self.kind == "search":
+            return {lang: site.search_url(lang) for lang in config.languages}
         if self.section:
             return {lang: site.section_url(self.section, lang) for lang in config.languages}
         if self.path in {"", *(site.home_url(lang) for lang in config.languages)}:
@@ -352,6 +361,8 @@ class _Page:
             pages=self.r.footer_pages,
             publisher=self.r.config.publisher,
             home_url=self.url(site.home_url(lang)),
+            search_url=self.url(site.search_url(lang)),
+            kind=self.kind,
             section_title=self.r.section_title,
             feed=(self.url(self.r.feed[0]), self.r.feed[1]) if self.r.feed else None,
             og=self.open_graph(),

@@ -201,7 +201,7 @@ def test_command_line_builds_a_content_folder(tmp_path):
     output = tmp_path / "site"
     done = run_cli("--content", str(FIXTURE), "--output", str(output), "--base-url", "https://example.com/x/")
     assert done.returncode == 0, done.stderr
-    assert "Built 29 HTML files" in done.stdout
+    assert "Built 31 HTML files" in done.stdout
     canonical = page(output, "de/akteure/izi").find("link", rel="canonical")["href"]
     assert canonical == "https://example.com/x/de/akteure/izi/"
 

@@ -75,10 +75,13 @@ def test_every_page_is_reachable_from_the_home_pages(real):
         if file in reached:
             continue
         reached.add(file)
-        for a in soup(file).find_all("a", href=True):
-            if not urlsplit(a["href"]).scheme and not a["href"].startswith(("mailto:", "#")):
-                target, _ = resolve_href(output, file, a["href"])
-                assert target.is_file(), f"{file}: {a['href']}"
+        doc = soup(file)
+        # Links, and the search form's target (the search page).
+        hrefs = [a["href"] for a in doc.find_all("a", href=True)] + [f["action"] for f in doc.find_all("form")]
+        for href in hrefs:
+            if href and not urlsplit(href).scheme and not href.startswith(("mailto:", "#")):
+                target, _ = resolve_href(output, file, href)
+                assert target.is_file(), f"{file}: {href}"
                 queue.append(target)
     assert pages - reached == {output / "index.html"}  # the chooser is the entry, not a target
 

@@ -284,3 +284,13 @@ def test_pack_command_names_the_zip(tmp_path):
     assert f"into {archive}; unzip it and open index.html." in result.stdout
     with zipfile.ZipFile(archive) as opened:
         assert "testseite-sachsen/index.html" in opened.namelist()
+
+
+def test_an_event_is_described_as_an_event(site_dir, tmp_path):
+    news = site_dir / "news/foerderung.de.md"
+    news.write_text(news.read_text(encoding="utf-8").replace("---\n", "---\nkind: event\n", 1), encoding="utf-8")
+    output = tmp_path / "out"
+    assert not build_into(site_dir, output).problems.errors
+    event = json_ld(output / "en/news/foerderung/index.html")
+    assert event["@type"] == "Event" and event["inLanguage"] == "en" and event["startDate"] == "2024-10"
+    assert "headline" not in event

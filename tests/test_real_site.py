@@ -8,7 +8,7 @@ import sys
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import build_into, soup
+from conftest import build_into, snapshot, soup
 from test_build import resolve_href
 
 from sitegen.pipeline import PROJECT_DIR
@@ -123,3 +123,10 @@ def test_every_translation_is_current():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 stale, 0 unreviewed, 0 missing." in result.stdout
+
+
+def test_builds_are_byte_identical(real, tmp_path):
+    _, output = real
+    again = tmp_path / "again"
+    assert build_into(CONTENT, again).written
+    assert snapshot(again) == snapshot(output)

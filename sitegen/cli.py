@@ -12,7 +12,6 @@ from . import translations
 from .errors import Problems
 from .load import TRANSLATION_RECORD, display_path
 from .pipeline import BuildOptions, build, load_content, pack
-from .schema import slugify
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,17 +142,10 @@ def report(problems: Problems, warnings: bool = True) -> None:
 
 def run_pack(args: argparse.Namespace) -> int:
     options = options_from(args)
-    zip_path = args.zip
-    if zip_path is None:
-        config_title = "site"
-        content = load_content(options, Problems())
-        if content is not None:
-            config_title = slugify(content.config.title[content.config.default_language]) or "site"
-        zip_path = Path(f"{config_title}.zip")
-    result = pack(options, zip_path)
+    result = pack(options, args.zip)
     report(result.problems)
     if result.problems:
         print(f"{len(result.problems.errors)} error(s); no zip was written.", file=sys.stderr)
         return 1
-    print(f"Packed {result.pages} HTML files into {display_path(zip_path)}; unzip it and open index.html.")
+    print(f"Packed {result.pages} HTML files into {display_path(result.zip_path)}; unzip it and open index.html.")
     return 0

@@ -44,6 +44,7 @@ class BuildResult:
     site: Site | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     written: bool = False
+    zip_path: Path | None = None  # where `pack` wrote the zip
 
     @property
     def pages(self) -> int:
@@ -149,13 +150,18 @@ def build(options: BuildOptions) -> BuildResult:
     return result
 
 
-def pack(options: BuildOptions, zip_path: Path) -> BuildResult:
-    """Build the offline copy (links name index.html) into a zip; output/ is not touched."""
+def pack(options: BuildOptions, zip_path: Path | None = None) -> BuildResult:
+    """Build the offline copy (links name index.html) into a zip; output/ is not touched.
+
+    The zip holds one folder named after the site's title; without `zip_path` it is
+    written as `<that name>.zip` in the current folder. `result.zip_path` says where.
+    """
     result = build_files(replace(options, offline=True))
     if result.problems:
         return result
     config = result.site.config
     folder = slugify(config.title[config.default_language]) or "site"
+    zip_path = result.zip_path = zip_path or Path(f"{folder}.zip")
     files = {**result.files, **offline_readme(result.site)}
     try:
         write_zip(files, zip_path, folder)

@@ -190,12 +190,6 @@ class SiteRenderer:
             page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
             yield page, TEMPLATES[entity.section], functools.partial(self.entity_context, entity, version)
 
-    def render_all(self, problems: Problems) -> dict[str, bytes]:
-        files: dict[str, bytes] = {}
-        for page, template, context in self.pages():
-            files.update(page.render(template, problems, **context()))
-        return files
-
     def intro(self) -> Version | None:
         """The home page's introduction (pages/home) in this language, if there is one."""
         entity = self.site.entities.get(HOME_SLUG)
@@ -417,8 +411,9 @@ def render_site(
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for lang in site.config.languages:
         renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang))
-        files.update(renderer.render_all(problems))
-        sitemap += [(page.absolute(page.path), page.alternates()) for page, _, _ in renderer.pages()]
+        for page, template, context in renderer.pages():
+            files.update(page.render(template, problems, **context()))
+            sitemap.append((page.absolute(page.path), page.alternates()))
     default = site.config.default_language
     renderer = SiteRenderer(site, default, envs[default], locales, asset_names)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]

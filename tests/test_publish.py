@@ -294,3 +294,12 @@ def test_an_event_is_described_as_an_event(site_dir, tmp_path):
     event = json_ld(output / "en/news/foerderung/index.html")
     assert event["@type"] == "Event" and event["inLanguage"] == "en" and event["startDate"] == "2024-10"
     assert "headline" not in event
+
+
+def test_pack_with_a_content_error_writes_no_zip(site_dir, tmp_path):
+    (site_dir / "actors/izi.de.md").write_text("---\ntitel: x\n---\n", encoding="utf-8")
+    archive = tmp_path / "copy.zip"
+    result = run_cli("pack", "--content", str(site_dir), "--zip", str(archive))
+    assert result.returncode == 1
+    assert f"{site_dir}/actors/izi.de.md:2: unknown field 'titel' — did you mean 'title'?" in result.stderr
+    assert "no zip was written" in result.stderr and not archive.exists()

@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import translations
+from . import scaffold, translations
 from .errors import Problems
-from .load import TRANSLATION_RECORD, display_path
+from .load import TRANSLATION_RECORD, display_path, load_config
 from .pipeline import BuildOptions, build, load_content, pack
 
 
@@ -41,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     pack_parser.add_argument("--zip", type=Path, default=None, help="the zip to write (default: <site-title>.zip)")
     pack_parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL of the published site")
     pack_parser.add_argument("--strict", action="store_true", default=argparse.SUPPRESS, help="warnings are errors")
+    new_parser = commands.add_parser(
+        "new",
+        help="write the German and English files of a new page",
+        description="Write content/<section>/SLUG.<lang>.md for every language, with every required field "
+        "and short notes; the page starts as a draft.",
+    )
+    new_parser.add_argument("kind", choices=sorted(scaffold.KINDS), help="what the page is about")
+    new_parser.add_argument("slug", help="the page's name in URLs and links: lowercase letters, digits, hyphens")
+    new_parser.add_argument("--content", type=Path, default=BuildOptions.content_dir, help="content folder")
     status_parser = commands.add_parser(
         "status",
         help="translation status: which translations are current, stale, unreviewed or missing",
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_status(args)
         if args.command == "pack":
             return run_pack(args)
+        if args.command == "new":
+            return run_new(args)
         return run_build(args)
     except KeyboardInterrupt:
         print("interrupted; output/ was left as it was", file=sys.stderr)
@@ -148,4 +159,21 @@ def run_pack(args: argparse.Namespace) -> int:
         print(f"{len(result.problems.errors)} error(s); no zip was written.", file=sys.stderr)
         return 1
     print(f"Packed {result.pages} HTML files into {display_path(result.zip_path)}; unzip it and open index.html.")
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    problems = Problems()
+    config = load_config(args.content, problems)
+    files = scaffold.scaffold(args.kind, args.slug, args.content, config, problems) if config else {}
+    if problems:
+        report(problems, warnings=False)
+        print("Nothing was written.", file=sys.stderr)
+        return 1
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:  # never overwrite
+            handle.write(text)
+        print(f"wrote {display_path(path)}")
+    print("Fill in the fields and text; remove 'draft: true' to publish.")
     return 0

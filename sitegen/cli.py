@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import scaffold, translations
+from . import check, scaffold, translations
 from .errors import Problems
 from .load import TRANSLATION_RECORD, display_path, load_config
 from .pipeline import BuildOptions, build, load_content, pack
@@ -41,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     pack_parser.add_argument("--zip", type=Path, default=None, help="the zip to write (default: <site-title>.zip)")
     pack_parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL of the published site")
     pack_parser.add_argument("--strict", action="store_true", default=argparse.SUPPRESS, help="warnings are errors")
+    check_parser = commands.add_parser(
+        "check",
+        help="check the built site: links, anchors, alternates, titles, descriptions, alt texts",
+        description="Parse every page of the built site and report links that lead nowhere, missing "
+        "#anchors, alternates that do not link back, and pages without lang, title, one h1 or description, "
+        "or pictures without alt text. Exit status 1 on any finding.",
+    )
+    check_parser.add_argument("--output", type=Path, default=BuildOptions.output_dir, help="the built site")
     new_parser = commands.add_parser(
         "new",
         help="write the German and English files of a new page",
@@ -79,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_pack(args)
         if args.command == "new":
             return run_new(args)
+        if args.command == "check":
+            return run_check(args)
         return run_build(args)
     except KeyboardInterrupt:
         print("interrupted; output/ was left as it was", file=sys.stderr)
@@ -176,4 +186,18 @@ def run_new(args: argparse.Namespace) -> int:
             handle.write(text)
         print(f"wrote {display_path(path)}")
     print("Fill in the fields and text; remove 'draft: true' to publish.")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if not args.output.is_dir():
+        print(f"{display_path(args.output)}: no built site here — run 'python build.py' first", file=sys.stderr)
+        return 1
+    problems = Problems()
+    pages = check.check_site(args.output, problems)
+    report(problems)
+    if problems:
+        print(f"{len(problems.errors)} problem(s) in {pages} pages.", file=sys.stderr)
+        return 1
+    print(f"Checked {pages} pages in {display_path(args.output)}: no problems found.")
     return 0

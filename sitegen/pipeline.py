@@ -124,6 +124,15 @@ def build_files(options: BuildOptions) -> BuildResult:
     return result
 
 
+def page_sources(site: Site) -> dict[str, str]:
+    """Each page file made from a content file, with that file (for `check`'s messages)."""
+    return {
+        version.url + "index.html": version.source
+        for entity in site.entities.values()
+        for version in entity.versions.values()
+    }
+
+
 def build(options: BuildOptions) -> BuildResult:
     """Build the site; write output/ only when no stage found an error."""
     try:
@@ -137,7 +146,7 @@ def build(options: BuildOptions) -> BuildResult:
     if result.problems:
         return result
     try:
-        write_site(result.files, options.output_dir)
+        write_site(result.files, options.output_dir, page_sources(result.site))
     except OSError as exc:
         result.problems.error(
             display_path(options.output_dir),

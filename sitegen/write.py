@@ -8,6 +8,7 @@ module, and files of pages that no longer exist are gone with the old folder.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -57,8 +58,12 @@ def check_output_dir(output_dir: Path, protected: list[Path], content_dir: Path)
         )
 
 
-def write_site(files: Mapping[str, bytes], output_dir: Path) -> None:
-    """Write `files` into a new folder and swap it in place of `output_dir`."""
+def write_site(files: Mapping[str, bytes], output_dir: Path, sources: Mapping[str, str] | None = None) -> None:
+    """Write `files` into a new folder and swap it in place of `output_dir`.
+
+    The marker file also records which source file each page came from (`sources`),
+    so `check` can name it beside a problem it finds in the built page.
+    """
     output_dir = output_dir.absolute()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
@@ -67,7 +72,11 @@ def write_site(files: Mapping[str, bytes], output_dir: Path) -> None:
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        (staging / MARKER).write_text("Made by the site generator; this folder is replaced on every build.\n")
+        marker = {
+            "about": "Made by the site generator; this folder is replaced on every build.",
+            "sources": dict(sorted((sources or {}).items())),
+        }
+        (staging / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         os.chmod(staging, 0o755)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -115,3 +124,11 @@ def write_zip(files: Mapping[str, bytes], zip_path: Path, folder: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_sources(output_dir: Path) -> dict[str, str]:
+    """The page → source file record a build left in its marker file ({} if none)."""
+    try:
+        return json.loads((output_dir / MARKER).read_text(encoding="utf-8")).get("sources", {})
+    except (OSError, ValueError, AttributeError):
+        return {}

@@ -14,6 +14,20 @@ from .load import TRANSLATION_RECORD, display_path, load_config
 from .pipeline import BuildOptions, build, load_content, pack
 
 
+def add_build_options(parser: argparse.ArgumentParser, output: bool = True) -> None:
+    """The options of every command that builds the site (unset ones keep BuildOptions' defaults)."""
+    parser.add_argument("--content", type=Path, default=argparse.SUPPRESS, help="content folder (default: content/)")
+    if output:
+        parser.add_argument("--output", type=Path, default=argparse.SUPPRESS, help="output folder (default: output/)")
+    parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL the site is published at")
+    parser.add_argument(
+        "--drafts", action="store_true", default=argparse.SUPPRESS, help="include pages marked draft: true"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", default=argparse.SUPPRESS, help="treat warnings as errors (for CI)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="build.py",
@@ -21,26 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build_parser = commands.add_parser("build", help="build content/ into output/ (the default)")
-    for p in (parser, build_parser):
-        p.add_argument("--content", type=Path, default=argparse.SUPPRESS, help="content folder (default: content/)")
-        p.add_argument("--output", type=Path, default=argparse.SUPPRESS, help="output folder (default: output/)")
-        p.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL the site is published at")
-        p.add_argument(
-            "--drafts", action="store_true", default=argparse.SUPPRESS, help="include pages marked draft: true"
-        )
-        p.add_argument(
-            "--strict", action="store_true", default=argparse.SUPPRESS, help="treat warnings as errors (for CI)"
-        )
+    add_build_options(parser)
+    add_build_options(build_parser)
     pack_parser = commands.add_parser(
         "pack",
         help="write a zip of the site for reading offline, from disk",
         description="Build the site with every link naming its index.html, so that it works when unzipped "
         "and opened from disk, and write it as a zip with a short note on how to open it.",
     )
-    pack_parser.add_argument("--content", type=Path, default=argparse.SUPPRESS, help="content folder")
+    add_build_options(pack_parser, output=False)
     pack_parser.add_argument("--zip", type=Path, default=None, help="the zip to write (default: <site-title>.zip)")
-    pack_parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL of the published site")
-    pack_parser.add_argument("--strict", action="store_true", default=argparse.SUPPRESS, help="warnings are errors")
     check_parser = commands.add_parser(
         "check",
         help="check the built site: links, anchors, alternates, titles, descriptions, alt texts",

@@ -176,8 +176,10 @@ class SiteRenderer:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
             yield page, "section.html", functools.partial(self.section_context, section)
-        search = _Page(self, site.search_url(lang), self.locale.gettext("Search"), "", kind="search")
-        search.description = self.locale.gettext("Search the pages of this site.")
+        gettext = self.locale.gettext
+        search = _Page(
+            self, site.search_url(lang), gettext("Search"), gettext("Search the pages of this site."), kind="search"
+        )
         yield (
             search,
             "search.html",

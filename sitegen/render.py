@@ -11,6 +11,7 @@ links from the site's root.
 from __future__ import annotations
 
 import functools
+import hashlib
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import pyuca
+from jinja2 import meta
 
 from . import publish
 from .dates import PartialDate
@@ -28,6 +30,7 @@ from .errors import Problems
 from .i18n import Locale
 from .load import display_path
 from .markup import relative_url
+from .memo import Fingerprint, Memo, memoized
 from .model import Entity, Site, Version
 from .schema import HOME_SLUG, LISTED_SECTIONS
 
@@ -62,6 +65,16 @@ TEMPLATES = {
 }
 
 
+@dataclass
+class PageCache:
+    """Rendered pages kept by what they were made from; see memo.py."""
+
+    memo: Memo
+    fingerprint: Fingerprint
+    templates: Mapping[str, str]  # template name → digest of it and every template it uses
+    catalogs: Mapping[str, str]  # language → digest of its interface catalog
+
+
 @dataclass(frozen=True)
 class Item:
     """One entity as a list shows it in one language (possibly a fallback version)."""
@@ -85,6 +98,7 @@ def _collator() -> pyuca.Collator:
     return pyuca.Collator()  # the Unicode Collation Algorithm's default table, loaded once
 
 
+@functools.lru_cache(maxsize=65536)
 def collation_key(text: str) -> tuple[int, ...]:
     """Sort key by the Unicode Collation Algorithm: 'Ärzte' files with 'Arzt', 'ß' with 'ss'."""
     return _collator().sort_key(text)
@@ -115,10 +129,13 @@ class SiteRenderer:
         locales: Mapping[str, Locale],
         asset_names: Mapping[str, str],
         feed: tuple[str, str] | None = None,
+        cache: PageCache | None = None,
     ):
         self.site, self.lang, self.env, self.locales = site, lang, env, locales
         self.asset_names = asset_names
         self.feed = feed  # this language's news feed: (site path, title), if it has one
+        self.cache = cache
+        self._items: dict[str, Item] = {}
         self.locale = locales[lang]
         self.config = site.config
         # The footer lists the plain pages on every page; sorted once per language.
@@ -126,6 +143,11 @@ class SiteRenderer:
 
     # -- lists -------------------------------------------------------------------
     def item(self, slug: str) -> Item:
+        if slug not in self._items:
+            self._items[slug] = self._make_item(slug)
+        return self._items[slug]
+
+    def _make_item(self, slug: str) -> Item:
         version = self.site.version(slug, self.lang)
         entity = self.site.entities[slug]
         return Item(
@@ -242,6 +264,7 @@ class _Page:
         self.section, self.version, self.absolute_links = section, version, absolute_links
         # What the page is: home, section (an index), chooser, 404, or the entity's section.
         self.kind = kind or (version.section if version else "")
+        self.assets_used: dict[str, str] = {}  # what asset() named while rendering
 
     def url(self, target: str) -> str:
         if self.absolute_links:
@@ -253,6 +276,7 @@ class _Page:
         path = f"assets/{name}"
         if path not in self.r.asset_names:
             raise jinja2.TemplateRuntimeError(f"no file assets/{name}")
+        self.assets_used[path] = self.r.asset_names[path]
         return self.url(self.r.asset_names[path])
 
     def absolute(self, target: str) -> str:
@@ -367,12 +391,78 @@ class _Page:
             ),
         )
         frame.update(context)
+        cache, key = self.r.cache, None
+        if cache is not None:
+            key = self._cache_key(template, frame, cache)
+            known = cache.memo.get(key)
+            if known is not None and all(self.r.asset_names.get(p) == n for p, n in known[1].items()):
+                return known[0]
         try:
             html = self.r.env.get_template(template).render(frame)
         except jinja2.TemplateError as exc:
             report_template_error(exc, problems)
             return {}
-        return {_file_for(self.path): html.encode("utf-8")}
+        files = {_file_for(self.path): html.encode("utf-8")}
+        if key is not None:
+            cache.memo.put(key, (files, self.assets_used))
+        return files
+
+    # Functions the templates call; what they return depends on the page's address and
+    # the asset names, which the cache key and the recorded assets cover.
+    _FUNCTIONS = ("url", "asset", "section_title")
+
+    def _cache_key(self, template: str, frame: dict[str, Any], cache: PageCache) -> str:
+        """Everything the page is made from: templates, catalog, address and the values shown."""
+        shared = cache.fingerprint.shared
+
+        def compact(value: Any) -> Any:
+            # Entities, versions and list items appear on many pages: digest each once.
+            kind = type(value)
+            if kind in (Entity, Version, Item):
+                return shared(value)
+            if kind in (list, tuple):
+                return kind(map(compact, value))
+            if kind is dict:
+                return {key: compact(item) for key, item in value.items()}
+            return value
+
+        values = {name: compact(value) for name, value in frame.items() if name not in self._FUNCTIONS}
+        site = self.r.site
+        return cache.fingerprint.digest(
+            template,
+            cache.templates.get(template, ""),
+            cache.catalogs.get(self.r.lang, ""),
+            self.path,
+            self.absolute_links,
+            site.index_files,
+            site.config.base_url,
+            values,
+        )
+
+
+def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Each template's digest over its own text and that of every template it extends,
+    includes or imports, so a page is rendered again exactly when one of those changed."""
+    uses = {}
+    for name, (source, _) in templates.items():
+        try:
+            named = set(meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            named = {None}  # reported when a page is rendered with it
+        uses[name] = set(templates) if None in named else named & set(templates)
+    versions = {}
+    for name in templates:
+        closure, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current not in closure:
+                closure.add(current)
+                todo.extend(uses[current])
+        digest = hashlib.blake2b(digest_size=20)
+        for used in sorted(closure):
+            digest.update(f"{len(used)}:{used}{len(templates[used][0])}:{templates[used][0]}".encode())
+        versions[name] = digest.hexdigest()
+    return versions
 
 
 def _file_for(path: str) -> str:
@@ -396,10 +486,12 @@ def render_site(
     locales: Mapping[str, Locale],
     problems: Problems,
     asset_names: Mapping[str, str],
+    cache: PageCache | None = None,
 ) -> dict[str, bytes]:
     """Every page of every language, plus the root language chooser and the 404 page.
 
     `asset_names` maps each file of assets/ to its name in the output (with its hash).
+    With a `cache`, a page whose inputs are all unchanged is taken from the last build.
     """
     files: dict[str, bytes] = {}
     absolute = functools.partial(str.__add__, site.config.base_url)
@@ -412,18 +504,22 @@ def render_site(
             files[feeds[lang][0]] = feed
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for lang in site.config.languages:
-        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang))
+        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang), cache)
         for page, template, context in renderer.pages():
             files.update(page.render(template, problems, **context()))
             sitemap.append((page.absolute(page.path), page.alternates()))
     default = site.config.default_language
-    renderer = SiteRenderer(site, default, envs[default], locales, asset_names)
+    renderer = SiteRenderer(site, default, envs[default], locales, asset_names, cache=cache)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
     both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
     chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")
     files.update(chooser.render("chooser.html", problems, homes=homes, site_title=both_titles))
     sitemap.append((chooser.absolute(chooser.path), chooser.alternates()))
-    files["sitemap.xml"] = publish.sitemap(sitemap)
+    if cache is None:
+        files["sitemap.xml"] = publish.sitemap(sitemap)
+    else:
+        key = ("sitemap.xml", tuple((loc, tuple(alternates)) for loc, alternates in sitemap))
+        files["sitemap.xml"] = memoized(cache.memo, key, lambda: publish.sitemap(sitemap))
     files["robots.txt"] = publish.robots(site.config.base_url)
     notices = [
         {

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
+import hashlib
 import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,18 @@ COMPACT_STYLE = {"de": "short", "en": "long"}
 SOURCE_LANGUAGE = "en"
 
 
+@functools.cache
+def cldr(code: str) -> babel.Locale:
+    """Babel's CLDR data for a language code, parsed once per process."""
+    return babel.Locale.parse(code)
+
+
+@functools.cache
+def _own_name(code: str) -> str:
+    locale = cldr(code)
+    return locale.get_display_name(code).capitalize() if locale else code
+
+
 @dataclass(frozen=True)
 class Locale:
     """A language's interface strings and formatting rules."""
@@ -55,12 +70,11 @@ class Locale:
     @property
     def name(self) -> str:
         """The language's name in itself, e.g. 'Deutsch'."""
-        locale = babel.Locale.parse(self.code)
-        return locale.get_display_name(self.code).capitalize() if locale else self.code
+        return _own_name(self.code)
 
     def language_name(self, code: str) -> str:
         """Another language's name in this one: 'Englisch', 'German'."""
-        return babel.Locale.parse(self.code).languages.get(code, code)
+        return cldr(self.code).languages.get(code, code)
 
     def format_date(self, date: PartialDate) -> str:
         """A date at its own precision: '9. September 2024', 'Oktober 2024' or '2021'."""
@@ -94,7 +108,7 @@ class Locale:
 
     def format_euros(self, amount: float) -> str:
         """An exact euro amount: '2.500 €', '1.234,50 €' / '€2,500', '€1,234.50'."""
-        pattern = copy.copy(babel.Locale.parse(self.code).currency_formats["standard"])
+        pattern = copy.copy(cldr(self.code).currency_formats["standard"])
         cents = 0 if amount == int(amount) else 2
         pattern.frac_prec = (cents, cents)  # whole euros without ',00', cents always with two digits
         return format_currency(amount, "EUR", format=pattern, locale=self.code, currency_digits=False)
@@ -110,7 +124,7 @@ class Locale:
             return self.format_euros(amount)
         style = COMPACT_STYLE.get(self.code, "short")
         number = format_compact_decimal(amount, format_type=style, fraction_digits=2, locale=self.code)
-        pattern = babel.Locale.parse(self.code).currency_formats["standard"]
+        pattern = cldr(self.code).currency_formats["standard"]
         sign = get_currency_symbol("EUR", locale=self.code)
         return pattern.prefix[0].replace("¤", sign) + number + pattern.suffix[0].replace("¤", sign)
 
@@ -164,10 +178,38 @@ def load_locales(locales_dir: Path, languages: tuple[str, ...], problems: Proble
     return locales
 
 
-def make_environment(templates_dir: Path, locale: Locale) -> jinja2.Environment:
-    """A Jinja environment whose `_()` and `{% trans %}` speak `locale`'s language."""
+def catalog_digest(locales_dir: Path, lang: str) -> str:
+    """A digest of a language's catalog file as it is now ('' when there is none)."""
+    path = locales_dir / lang / "LC_MESSAGES" / "messages.po"
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+    except OSError:
+        return ""
+
+
+class _SnapshotLoader(jinja2.BaseLoader):
+    """Templates from texts read once per build: name → (source, path as shown)."""
+
+    def __init__(self, templates: Mapping[str, tuple[str, str]]):
+        self.templates = templates
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.templates:
+            raise jinja2.TemplateNotFound(template)
+        source, shown = self.templates[template]
+        return source, shown, lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.templates)
+
+
+def make_environment(templates: Mapping[str, tuple[str, str]], locale: Locale) -> jinja2.Environment:
+    """A Jinja environment whose `_()` and `{% trans %}` speak `locale`'s language.
+
+    `templates` are the template texts by name, as `load.load_templates` read them.
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=_SnapshotLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],

@@ -21,6 +21,7 @@ import yaml
 
 from .config import SiteConfig, check_config
 from .errors import Problems, did_you_mean
+from .memo import BuildCache
 from .schema import SCHEMAS, SECTIONS, SLUG, convert, slugify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -162,8 +163,15 @@ def read_translation_record(content_dir: Path, problems: Problems) -> tuple[str,
     return shown, (read_text(path, shown, problems) if path.is_file() else None)
 
 
-def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) -> list[SourceDocument]:
-    """Every Markdown file under content/<section>/, checked against its section's schema."""
+def load_documents(
+    content_dir: Path, config: SiteConfig, problems: Problems, cache: BuildCache | None = None
+) -> list[SourceDocument]:
+    """Every Markdown file under content/<section>/, checked against its section's schema.
+
+    With a `cache`, a file unchanged since the last build is not read again; what was
+    found wrong with it is reported again.
+    """
+    cache = cache or BuildCache()
     documents = []
     root = content_dir.resolve()
     for entry in sorted(content_dir.iterdir()):
@@ -173,7 +181,7 @@ def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) ->
         if entry.is_dir() and entry.name in SECTIONS:
             for path in sorted(entry.iterdir()):
                 if not _IGNORED.search(path.name):
-                    document = _load_file(path, entry.name, root, config, problems)
+                    document = _load_file(path, f"{shown}/{path.name}", entry.name, root, config, problems, cache)
                     if document:
                         documents.append(document)
         elif entry.is_dir():
@@ -185,11 +193,13 @@ def load_documents(content_dir: Path, config: SiteConfig, problems: Problems) ->
                 "file in the wrong place",
                 f"put pages in a section folder ({', '.join(SECTIONS)}), e.g. content/pages/{entry.name}",
             )
+    cache.forget_unseen_files()
     return documents
 
 
-def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problems: Problems) -> SourceDocument | None:
-    shown = display_path(path)
+def _load_file(
+    path: Path, shown: str, section: str, root: Path, config: SiteConfig, problems: Problems, cache: BuildCache
+) -> SourceDocument | None:
     if path.is_symlink() and not _inside(path.resolve(), root):
         problems.error(
             shown,
@@ -231,6 +241,26 @@ def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problem
         )
         return None
 
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        problems.error(shown, 0, f"cannot be read: {exc.strerror}", "check that the file exists and may be read")
+        return None
+    entry = cache.cached_file(shown, stat, (section, slug, lang))
+    if entry is not None:
+        problems.items.extend(entry.problems)
+        return entry.result
+    found = Problems()
+    document = _parse_file(path, shown, section, slug, lang, found)
+    problems.items.extend(found.items)
+    cache.remember_file(shown, stat, (section, slug, lang), document, found.items)
+    return document
+
+
+def _parse_file(
+    path: Path, shown: str, section: str, slug: str, lang: str, problems: Problems
+) -> SourceDocument | None:
+    """Read and check one content file whose name is already known to be right."""
     text = read_text(path, shown, problems)
     if text is None:
         return None
@@ -282,6 +312,24 @@ def _load_file(path: Path, section: str, root: Path, config: SiteConfig, problem
         body="\n".join(lines[end + 1 :]),
         body_line=end + 2,
     )
+
+
+def load_templates(templates_dir: Path, problems: Problems) -> dict[str, tuple[str, str]]:
+    """Every template under templates/ by its name, with its text and its path as shown.
+
+    The build renders from these texts, so what it renders is what it fingerprinted.
+    """
+    templates = {}
+    for dirpath, dirnames, filenames in os.walk(templates_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not _IGNORED.search(name):
+                path = Path(dirpath) / name
+                shown = display_path(path)
+                text = read_text(path, shown, problems)
+                if text is not None:
+                    templates[path.relative_to(templates_dir).as_posix()] = (text, shown)
+    return templates
 
 
 def load_assets(assets_dir: Path) -> dict[str, bytes]:

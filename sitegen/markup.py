@@ -8,7 +8,6 @@ headings (so `[[slug#anchor]]` can be checked against them). No other state is k
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,8 +54,17 @@ def relative_url(from_path: str, to_path: str, index_files: bool = False) -> str
     With `index_files`, a link to a folder names its index.html, as a browser reading the
     site from disk (file://) does not look for one by itself.
     """
-    from_dir = from_path if from_path.endswith("/") else posixpath.dirname(from_path)
-    target = posixpath.relpath(to_path or ".", from_dir or ".")
+    # Site paths are plain ('de/themen/car-t/', 'assets/style.css'): no '.', '..' or '//'.
+    from_parts = from_path.split("/")[:-1]  # the folder the page is in
+    to_parts = to_path.split("/")
+    if to_parts[-1] == "":
+        to_parts.pop()
+    common = 0
+    for here, there in zip(from_parts, to_parts, strict=False):
+        if here != there:
+            break
+        common += 1
+    target = "/".join([".."] * (len(from_parts) - common) + to_parts[common:]) or "."
     if to_path.endswith("/") or not to_path:
         target = "./" if target == "." else target + "/"
         if index_files:

@@ -19,7 +19,8 @@ from typing import Any
 from .config import SiteConfig
 from .errors import Problems, did_you_mean
 from .load import SourceDocument
-from .markup import LinkTarget, MarkdownRenderer
+from .markup import LinkTarget, MarkdownRenderer, Rendered, Resolver
+from .memo import BuildCache, Memo
 from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
 
 NEUTRAL_FIELDS = {
@@ -105,13 +106,16 @@ def build_site(
     drafts: bool = False,
     stale: frozenset[tuple[str, str]] = frozenset(),
     index_files: bool = False,
+    cache: BuildCache | None = None,
 ) -> Site:
     """Pair, check and link the documents; the Site is complete when this returns.
 
     `stale` names the (slug, language) translations whose source changed since they
     were accepted; their pages say so. `index_files` makes every link to a folder name
-    its index.html, for reading from disk.
+    its index.html, for reading from disk. With a `cache`, a body converted by the last
+    build is reused when its text, address and the pages it links to are unchanged.
     """
+    markdown = (cache or BuildCache()).markdown
     grouped = _group_by_slug(documents, config, problems)
     facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
     # Drafts are left out, and so are relations to them; the pages relating to a draft
@@ -142,7 +146,7 @@ def build_site(
         for lang, doc in docs.items():
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
-            rendered = renderers[lang].render(doc.body, urls[slug, lang], resolver(lang))
+            rendered = _convert(renderers[lang], doc.body, urls[slug, lang], resolver(lang), markdown)
             versions[slug][lang] = Version(
                 slug=slug,
                 section=doc.section,
@@ -189,6 +193,16 @@ def build_site(
         backlinks=MappingProxyType({k: tuple(v) for k, v in backlinks.items()}),
         index_files=index_files,
     )
+
+
+def _convert(renderer: MarkdownRenderer, body: str, url: str, resolve: Resolver, memo: Memo) -> Rendered:
+    """The body as HTML: from the last build when the same text at the same address links
+    to pages that still have the same titles and addresses."""
+    key = (renderer.lang, renderer.index_files, url, body)
+    known = memo.get(key)
+    if known is not None and all(resolve(link.slug) == link.target for link in known.links):
+        return known
+    return memo.put(key, renderer.render(body, url, resolve))
 
 
 def _fallback_order(config: SiteConfig, lang: str) -> tuple[str, ...]:
@@ -341,9 +355,11 @@ def _check_links(link_sites, grouped, versions, hidden, problems) -> None:
     """Report every [[link]] to an unknown page or anchor, at the line it is written on."""
     known = sorted(grouped)
     for doc, links in link_sites:
-        body_lines = doc.body.split("\n")
         for link in links:
-            line = doc.body_line + next((i for i, text in enumerate(body_lines) if link.text in text), 0)
+            if link.target is not None and not link.anchor:
+                continue  # the common case: nothing to report
+            before = doc.body[: max(doc.body.find(link.text), 0)]
+            line = doc.body_line + before.count("\n")
             if link.target is None and link.slug in hidden:
                 problems.warning(
                     doc.path,

@@ -10,13 +10,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import jinja2
+
 from .assets import fingerprint
 from .config import SiteConfig
-from .errors import Problems
-from .i18n import load_locales, make_environment
-from .load import SourceDocument, display_path, load_assets, load_config, load_documents, read_translation_record
+from .errors import Problem, Problems
+from .i18n import Locale, catalog_digest, load_locales, make_environment
+from .load import (
+    SourceDocument,
+    display_path,
+    load_assets,
+    load_config,
+    load_documents,
+    load_templates,
+    read_translation_record,
+)
+from .memo import BuildCache
 from .model import Site, build_site
-from .render import SECTION_TITLES, render_site
+from .render import SECTION_TITLES, PageCache, render_site, template_versions
 from .schema import slugify
 from .search import search_documents, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
@@ -60,11 +71,11 @@ class Content:
     record: Mapping[str, Acceptance]  # accepted translations (content/translations.json)
     record_path: str
 
-    def translation_states(self) -> list[TranslationState]:
-        return translation_states(self.config, self.documents, self.record)
+    def translation_states(self, cache: BuildCache | None = None) -> list[TranslationState]:
+        return translation_states(self.config, self.documents, self.record, cache.texts if cache else None)
 
 
-def load_content(options: BuildOptions, problems: Problems) -> Content | None:
+def load_content(options: BuildOptions, problems: Problems, cache: BuildCache | None = None) -> Content | None:
     """content/ → settings, documents and the translation record; None if unusable."""
     content = options.content_dir
     if not content.is_dir():
@@ -73,52 +84,104 @@ def load_content(options: BuildOptions, problems: Problems) -> Content | None:
     config = load_config(content, problems, options.base_url)
     if config is None:
         return None
-    documents = load_documents(content, config, problems)
+    documents = load_documents(content, config, problems, cache)
     record_path, record_text = read_translation_record(content, problems)
     record = parse_ledger(record_text, record_path, problems)
     return Content(config, documents, record, record_path)
 
 
-def load_site(options: BuildOptions, problems: Problems) -> Site | None:
+def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | None = None) -> Site | None:
     """content/ → Site, or None when the content has errors (they are in `problems`)."""
-    content = load_content(options, problems)
+    content = load_content(options, problems, cache)
     if content is None:
         return None
-    states = content.translation_states()
+    states = content.translation_states(cache)
     warn_stale(states, problems)
     stale = frozenset((s.slug, s.lang) for s in states if s.state == "stale")
     site = build_site(
-        content.config, content.documents, problems, drafts=options.drafts, stale=stale, index_files=options.offline
+        content.config,
+        content.documents,
+        problems,
+        drafts=options.drafts,
+        stale=stale,
+        index_files=options.offline,
+        cache=cache,
     )
     return None if problems else site
 
 
-def render(site: Site, options: BuildOptions, problems: Problems) -> dict[str, bytes]:
-    locales = load_locales(options.locales_dir, site.config.languages, problems)
-    if problems:
+@dataclass(frozen=True)
+class Theme:
+    """The templates and interface catalogs a build renders with, one environment per language."""
+
+    locales: Mapping[str, Locale]
+    envs: Mapping[str, jinja2.Environment]
+    templates: Mapping[str, str]  # template → digest of it and every template it uses
+    catalogs: Mapping[str, str]  # language → digest of its catalog
+    problems: tuple[Problem, ...]  # what reading them found (warnings), reported on each build
+
+
+def load_theme(
+    options: BuildOptions, languages: tuple[str, ...], problems: Problems, cache: BuildCache
+) -> Theme | None:
+    """templates/ and locales/ ready to render with; the last build's when they are unchanged."""
+    found = Problems()
+    templates = load_templates(options.templates_dir, found)
+    catalogs = {lang: catalog_digest(options.locales_dir, lang) for lang in languages}
+    key = (options.templates_dir, options.locales_dir, tuple(templates.items()), tuple(catalogs.items()))
+    theme = cache.environments.get(key)
+    if theme is None:
+        locales = load_locales(options.locales_dir, languages, found)
+        if found:
+            problems.items.extend(found.items)
+            return None
+        envs = {lang: make_environment(templates, locales[lang]) for lang in languages}
+        versions = template_versions(next(iter(envs.values())), templates)
+        theme = Theme(locales, envs, versions, catalogs, tuple(found.items))
+        cache.environments = {key: theme}  # only the latest is worth keeping
+    problems.items.extend(theme.problems)
+    return theme
+
+
+def render(site: Site, options: BuildOptions, problems: Problems, cache: BuildCache) -> dict[str, bytes]:
+    theme = load_theme(options, site.config.languages, problems, cache)
+    if theme is None:
         return {}
-    envs = {lang: make_environment(options.templates_dir, locales[lang]) for lang in site.config.languages}
+    locales = theme.locales
     # The search files are generated, but named by their content like any asset.
     generated = {
         f"assets/search-{lang}.js": search_script(
             lang,
-            search_documents(site, lang, lambda section, lang=lang: locales[lang].gettext(SECTION_TITLES[section])),
+            search_documents(
+                site,
+                lang,
+                lambda section, lang=lang: locales[lang].gettext(SECTION_TITLES[section]),
+                cache.texts,
+            ),
+            cache.texts,
         )
         for lang in site.config.languages
     }
     files, asset_names = fingerprint({**load_assets(options.assets_dir), **generated})
-    files.update(render_site(site, envs, locales, problems, asset_names))
+    pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts)
+    files.update(render_site(site, theme.envs, locales, problems, asset_names, pages))
     return files
 
 
-def build_files(options: BuildOptions) -> BuildResult:
-    """Build the site in memory: every stage up to the files, nothing written."""
+def build_files(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
+    """Build the site in memory: every stage up to the files, nothing written.
+
+    The live preview passes the same `cache` to every build, so only what changed is
+    read, converted and rendered again; the files are the same as without it.
+    """
+    cache = cache or BuildCache()
+    cache.next_build()
     result = BuildResult()
     problems = result.problems
-    result.site = load_site(options, problems)
+    result.site = load_site(options, problems, cache)
     if result.site is None:
         return result
-    result.files = render(result.site, options, problems)
+    result.files = render(result.site, options, problems, cache)
     if options.strict:
         problems.make_warnings_errors()
     return result

@@ -9,6 +9,7 @@ depends on the time of the build, so the same content gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -115,6 +116,7 @@ def atom_feed(site: Site, lang: str, title: str, absolute: Absolute) -> bytes | 
     return _xml(root)
 
 
+@functools.cache
 def og_locale(lang: str) -> str:
     """Open Graph wants language_TERRITORY: 'de' → 'de_DE', 'en' → 'en_US' (CLDR's likely region)."""
     locale = babel.Locale.parse(babel.core.get_global("likely_subtags").get(lang, lang))

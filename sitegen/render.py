@@ -73,6 +73,7 @@ class PageCache:
     fingerprint: Fingerprint
     templates: Mapping[str, str]  # template name → digest of it and every template it uses
     catalogs: Mapping[str, str]  # language → digest of its interface catalog
+    counts: dict[str, int]  # pages "rendered" and "reused" by this build
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,7 @@ class _Page:
             key = self._cache_key(template, frame, cache)
             known = cache.memo.get(key)
             if known is not None and all(self.r.asset_names.get(p) == n for p, n in known[1].items()):
+                cache.counts["reused"] += 1
                 return known[0]
         try:
             html = self.r.env.get_template(template).render(frame)
@@ -405,6 +407,7 @@ class _Page:
         files = {_file_for(self.path): html.encode("utf-8")}
         if key is not None:
             cache.memo.put(key, (files, self.assets_used))
+            cache.counts["rendered"] += 1
         return files
 
     # Functions the templates call; what they return depends on the page's address and

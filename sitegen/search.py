@@ -14,10 +14,13 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 
+from .memo import Memo, memoized
 from .model import Site
 
 
-def search_documents(site: Site, lang: str, section_label: Callable[[str], str]) -> list[dict[str, str]]:
+def search_documents(
+    site: Site, lang: str, section_label: Callable[[str], str], texts: Memo | None = None
+) -> list[dict[str, str]]:
     """Every page a visitor of `lang` can reach from the lists, with its plain text.
 
     Pages not translated into `lang` are included (in their own language, marked) unless
@@ -34,13 +37,28 @@ def search_documents(site: Site, lang: str, section_label: Callable[[str], str])
                 "title": version.title,
                 "section": section_label(entity.section),
                 "summary": version.summary,
-                "text": " ".join(Markup(version.body_html).striptags().split()),
+                "text": memoized(texts, version.body_html, lambda v=version: plain_text(v.body_html))
+                if texts is not None
+                else plain_text(version.body_html),
                 "lang": version.lang,
             }
         )
     return documents
 
 
-def search_script(lang: str, documents: list[dict[str, str]]) -> bytes:
-    data = json.dumps({"lang": lang, "documents": documents}, ensure_ascii=False, sort_keys=True)
+def plain_text(html: str) -> str:
+    return " ".join(Markup(html).striptags().split())
+
+
+def search_script(lang: str, documents: list[dict[str, str]], fragments: Memo | None = None) -> bytes:
+    """The script that hands `documents` to the search page; `fragments` keeps each one's JSON."""
+
+    def encode(document: dict[str, str]) -> str:
+        return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+    if fragments is None:
+        parts = map(encode, documents)
+    else:
+        parts = (memoized(fragments, tuple(sorted(d.items())), lambda d=d: encode(d)) for d in documents)
+    data = f'{{"documents": [{", ".join(parts)}], "lang": {json.dumps(lang)}}}'
     return f"window.sitegenSearchData = {data};\n".encode()

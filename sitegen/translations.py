@@ -32,6 +32,7 @@ from types import MappingProxyType
 from .config import SiteConfig
 from .errors import Problems
 from .load import SourceDocument, display_path
+from .memo import Memo, memoized
 from .schema import SCHEMAS, SECTIONS
 
 STATES = ("source", "current", "stale", "unreviewed", "missing")
@@ -178,14 +179,23 @@ def _source(docs: Mapping[str, SourceDocument], config: SiteConfig) -> SourceDoc
 
 
 def translation_states(
-    config: SiteConfig, documents: Iterable[SourceDocument], ledger: Mapping[str, Acceptance]
+    config: SiteConfig,
+    documents: Iterable[SourceDocument],
+    ledger: Mapping[str, Acceptance],
+    hashes: Memo | None = None,
 ) -> list[TranslationState]:
-    """Every page in every language, with its state; sources included as state 'source'."""
+    """Every page in every language, with its state; sources included as state 'source'.
+
+    `hashes` keeps the fingerprints of texts seen before, for the live preview.
+    """
     states = []
     for (section, slug), docs in _pages(config, documents).items():
         source = _source(docs, config)
         text = translatable_text(source)
-        current_hash = fingerprint(text)
+        if hashes is None:
+            current_hash = fingerprint(text)
+        else:
+            current_hash = memoized(hashes, tuple(text.items()), lambda text=text: fingerprint(text))
         for lang in config.languages:
             doc = docs.get(lang)
             path = doc.path if doc else str(Path(source.path).with_name(f"{slug}.{lang}.md"))

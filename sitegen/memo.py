@@ -13,8 +13,8 @@ made from, so a build with a cache writes exactly the files a build without one 
   are fingerprinted, see `Fingerprint`), when a template it uses or its language's
   catalog changed, or when an asset it names got another file name.
 
-Entries not used by a build are dropped after it, so a long preview session does not
-grow without bound.
+Entries not used by a good build are dropped after it, so a long preview session does
+not grow without bound; a failed build drops nothing.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ class Memo(Generic[V]):
         self._current.pop(key, None)
         self._previous.pop(key, None)
 
-    def next_build(self) -> None:
-        self._previous, self._current = self._current, {}
+    def next_build(self, keep_all: bool = False) -> None:
+        """Start a build; drop what the last one did not use, unless `keep_all` (it failed)."""
+        self._previous = {**self._previous, **self._current} if keep_all else self._current
+        self._current = {}
         self.hits = self.misses = 0
 
 
@@ -150,14 +152,18 @@ class BuildCache:
     environments: dict[Hashable, Any] = field(default_factory=dict)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
     started: float = 0.0
+    failed: bool = False  # whether the last build stopped on errors
     counts: dict[str, int] = field(default_factory=dict)  # pages rendered and reused by the last build
     _seen_files: set[str] = field(default_factory=set)
 
     def next_build(self) -> None:
+        """Start a build. After a failed build nothing is dropped: the build that fixes
+        the mistake can still reuse everything the last good build made."""
         self.started = time.time()
         self.counts = {"rendered": 0, "reused": 0}
         for memo in (self.markdown, self.pages, self.texts):
-            memo.next_build()
+            memo.next_build(keep_all=self.failed)
+        self.failed = True  # until the build says it finished
         self.fingerprint.next_build()
         self._seen_files.clear()
 

@@ -184,6 +184,7 @@ def build_files(options: BuildOptions, cache: BuildCache | None = None) -> Build
     result.files = render(result.site, options, problems, cache)
     if options.strict:
         problems.make_warnings_errors()
+    cache.failed = bool(problems)
     return result
 
 

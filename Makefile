@@ -5,10 +5,14 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 BROWSER_READY := $(VENV)/.browser-ready
 
-.PHONY: site test test-browser lint translations clean
+.PHONY: site serve test test-browser lint translations clean
 
 site: $(READY)
 	$(PY) build.py
+
+# Live preview with drafts on http://127.0.0.1:8000/; rebuilds and reloads on every save.
+serve: $(READY)
+	$(PY) build.py serve
 
 test: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests

@@ -45,6 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_build_options(pack_parser, output=False)
     pack_parser.add_argument("--zip", type=Path, default=None, help="the zip to write (default: <site-title>.zip)")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="live preview: build, serve on 127.0.0.1:8000, rebuild and reload the browser on every change",
+        description="Build the site with drafts into memory and serve it. Every saved change under content/, "
+        "templates/, locales/ or assets/ rebuilds what depends on it and reloads the open pages. A change "
+        "with errors shows them on every page and in this terminal, and the last good site stays served. "
+        "output/ is not touched.",
+    )
+    serve_parser.add_argument("--content", type=Path, default=argparse.SUPPRESS, help="content folder")
+    serve_parser.add_argument("--base-url", default=argparse.SUPPRESS, help="absolute URL the site is published at")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one")
     check_parser = commands.add_parser(
         "check",
         help="check the built site: links, anchors, alternates, titles, descriptions, alt texts",
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_new(args)
         if args.command == "check":
             return run_check(args)
+        if args.command == "serve":
+            return run_serve(args)
         return run_build(args)
     except KeyboardInterrupt:
         print("interrupted; output/ was left as it was", file=sys.stderr)
@@ -205,3 +219,9 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print(f"Checked {pages} pages in {display_path(args.output)}: no problems found.")
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve  # the server's libraries load only for this command
+
+    return serve(options_from(args), args.host, args.port)

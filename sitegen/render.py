@@ -142,6 +142,28 @@ class SiteRenderer:
         # The footer lists the plain pages on every page; sorted once per language.
         self.footer_pages = self.items(slug for slug in site.sections["pages"] if slug != HOME_SLUG)
 
+    # -- what pages are made from (for the cache) -----------------------------------
+    def compact(self, value: Any) -> Any:
+        """`value` with entities, versions and list items replaced by stand-ins digested once per build."""
+        kind = type(value)
+        if kind in (Entity, Version, Item):
+            return self.cache.fingerprint.shared(value)
+        if kind in (list, tuple):
+            return kind(map(self.compact, value))
+        if kind is dict:
+            return {key: self.compact(item) for key, item in value.items()}
+        return value
+
+    @functools.cached_property
+    def _frame_inputs(self) -> str:
+        site = self.site
+        footer = self.compact(self.footer_pages)
+        return self.cache.fingerprint.digest(site.config, self.lang, site.index_files, footer, self.feed)
+
+    def frame_inputs(self) -> str:
+        """A digest of what every page of this language shares: settings, footer, feed."""
+        return self._frame_inputs
+
     # -- lists -------------------------------------------------------------------
     def item(self, slug: str) -> Item:
         if slug not in self._items:
@@ -364,6 +386,16 @@ class _Page:
 
     def render(self, template: str, problems: Problems, **context: Any) -> dict[str, bytes]:
         site, lang = self.r.site, self.r.lang
+        structured_data = publish.structured_data(
+            site, lang, self.kind, self.absolute(self.path), self.absolute, self.version
+        )
+        cache, key = self.r.cache, None
+        if cache is not None:
+            key = self._cache_key(template, context, structured_data, cache)
+            known = cache.memo.get(key)
+            if known is not None and all(self.r.asset_names.get(p) == n for p, n in known[1].items()):
+                cache.counts["reused"] += 1
+                return known[0]
         frame = dict(
             lang=lang,
             languages=self.r.config.languages,
@@ -387,18 +419,9 @@ class _Page:
             section_title=self.r.section_title,
             feed=(self.url(self.r.feed[0]), self.r.feed[1]) if self.r.feed else None,
             og=self.open_graph(),
-            structured_data=publish.structured_data(
-                site, lang, self.kind, self.absolute(self.path), self.absolute, self.version
-            ),
+            structured_data=structured_data,
         )
         frame.update(context)
-        cache, key = self.r.cache, None
-        if cache is not None:
-            key = self._cache_key(template, frame, cache)
-            known = cache.memo.get(key)
-            if known is not None and all(self.r.asset_names.get(p) == n for p, n in known[1].items()):
-                cache.counts["reused"] += 1
-                return known[0]
         try:
             html = self.r.env.get_template(template).render(frame)
         except jinja2.TemplateError as exc:
@@ -410,36 +433,33 @@ class _Page:
             cache.counts["rendered"] += 1
         return files
 
-    # Functions the templates call; what they return depends on the page's address and
-    # the asset names, which the cache key and the recorded assets cover.
-    _FUNCTIONS = ("url", "asset", "section_title")
+    def _cache_key(self, template: str, context: dict[str, Any], structured_data: Any, cache: PageCache) -> str:
+        """Everything the page is made from, so a reused page is the page a render would give.
 
-    def _cache_key(self, template: str, frame: dict[str, Any], cache: PageCache) -> str:
-        """Everything the page is made from: templates, catalog, address and the values shown."""
-        shared = cache.fingerprint.shared
-
-        def compact(value: Any) -> Any:
-            # Entities, versions and list items appear on many pages: digest each once.
-            kind = type(value)
-            if kind in (Entity, Version, Item):
-                return shared(value)
-            if kind in (list, tuple):
-                return kind(map(compact, value))
-            if kind is dict:
-                return {key: compact(item) for key, item in value.items()}
-            return value
-
-        values = {name: compact(value) for name, value in frame.items() if name not in self._FUNCTIONS}
-        site = self.r.site
+        The frame every page shares (switcher, alternates, navigation, breadcrumbs, Open
+        Graph, footer) is made from the page's own attributes, its addresses in the other
+        languages, the site settings, the language's catalog, and the footer and feed of
+        its language; it is not made at all when the page is reused, so those inputs are
+        what the key covers, with the template's own data (`context`). Anything else a
+        frame part starts to read must be added here; the incremental-build tests compare
+        cached and fresh builds after many kinds of change.
+        """
+        compact = self.r.compact
         return cache.fingerprint.digest(
             template,
             cache.templates.get(template, ""),
             cache.catalogs.get(self.r.lang, ""),
+            self.r.frame_inputs(),
             self.path,
+            self.title,
+            self.description,
+            self.section,
+            self.kind,
             self.absolute_links,
-            site.index_files,
-            site.config.base_url,
-            values,
+            compact(self.version),
+            self.counterparts(),
+            structured_data,
+            compact(context),
         )
 
 

@@ -59,6 +59,6 @@ def search_script(lang: str, documents: list[dict[str, str]], fragments: Memo | 
     if fragments is None:
         parts = map(encode, documents)
     else:
-        parts = (memoized(fragments, tuple(sorted(d.items())), lambda d=d: encode(d)) for d in documents)
+        parts = (memoized(fragments, ("search", *d.items()), lambda d=d: encode(d)) for d in documents)
     data = f'{{"documents": [{", ".join(parts)}], "lang": {json.dumps(lang)}}}'
     return f"window.sitegenSearchData = {data};\n".encode()

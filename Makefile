@@ -15,7 +15,7 @@ serve: $(READY)
 	$(PY) build.py serve
 
 test: $(READY)
-	$(VENV)/bin/ruff check build.py sitegen tests
+	$(VENV)/bin/ruff check build.py sitegen tests bench
 	$(PY) -m pytest -q --ignore=tests/browser
 
 # Tests in a real browser: Debian's chromium (apt-get install chromium) driven by Playwright.
@@ -24,8 +24,8 @@ test-browser: $(BROWSER_READY)
 	$(PY) -m pytest -q tests/browser
 
 lint: $(READY)
-	$(VENV)/bin/ruff check build.py sitegen tests
-	$(VENV)/bin/ruff format --check build.py sitegen tests
+	$(VENV)/bin/ruff check build.py sitegen tests bench
+	$(VENV)/bin/ruff format --check build.py sitegen tests bench
 
 # Extract interface strings from templates and code, update both catalogs, and compile
 # the German one as a check (how much is translated). The build compiles the catalogs

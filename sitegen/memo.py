@@ -91,19 +91,21 @@ class Fingerprint:
     """
 
     def __init__(self) -> None:
-        self._shared: dict[int, tuple[Any, SharedRef]] = {}
+        self._shared: Memo[tuple[Any, SharedRef]] = Memo()
 
-    def next_build(self) -> None:
-        self._shared.clear()
+    def next_build(self, keep_all: bool = False) -> None:
+        self._shared.next_build(keep_all)
 
     def shared(self, value: Any) -> SharedRef:
-        """A stand-in for a frozen object many pages show, digested once per build.
+        """A stand-in for a frozen object many pages show, digested once.
 
-        The entry keeps the object alive, so its id is not reused while it lasts.
+        The entry keeps the object alive, so its id is not reused while it lasts; the
+        model reuses unchanged objects from build to build (`intern`), so their digests
+        carry over too.
         """
         known = self._shared.get(id(value))
         if known is None:
-            known = self._shared[id(value)] = (value, SharedRef(type(value).__qualname__, self.digest(value)))
+            known = self._shared.put(id(value), (value, SharedRef(type(value).__qualname__, self.digest(value))))
         return known[1]
 
     def digest(self, *values: Any) -> str:
@@ -149,6 +151,7 @@ class BuildCache:
     markdown: Memo = field(default_factory=Memo)
     pages: Memo = field(default_factory=Memo)
     texts: Memo = field(default_factory=Memo)  # plain text of bodies, for the search files
+    models: Memo = field(default_factory=Memo)  # model objects, reused while their values are equal
     environments: dict[Hashable, Any] = field(default_factory=dict)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
     started: float = 0.0
@@ -161,10 +164,10 @@ class BuildCache:
         the mistake can still reuse everything the last good build made."""
         self.started = time.time()
         self.counts = {"rendered": 0, "reused": 0}
-        for memo in (self.markdown, self.pages, self.texts):
+        for memo in (self.markdown, self.pages, self.texts, self.models):
             memo.next_build(keep_all=self.failed)
+        self.fingerprint.next_build(keep_all=self.failed)
         self.failed = True  # until the build says it finished
-        self.fingerprint.next_build()
         self._seen_files.clear()
 
     def cached_file(self, path: str, stat: os.stat_result, context: Hashable) -> FileEntry | None:
@@ -185,6 +188,20 @@ class BuildCache:
         """Drop the entries of files this build did not look at (deleted or renamed)."""
         for path in set(self.files) - self._seen_files:
             del self.files[path]
+
+
+def intern(memo: Memo, key: Hashable, make: Callable[[], V]) -> V:
+    """The object made last time for an equal `key`, else a new one: unchanged model
+    objects keep their identity from build to build, and with it their digests.
+
+    `key` must hold every value the object is made from. A key that cannot be hashed
+    (an unhashable value in the front matter) just means a new object.
+    """
+    try:
+        hash(key)
+    except TypeError:
+        return make()
+    return memoized(memo, key, make)
 
 
 def memoized(memo: Memo, key: Hashable, make: Callable[[], V]) -> V:

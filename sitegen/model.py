@@ -20,7 +20,7 @@ from .config import SiteConfig
 from .errors import Problems, did_you_mean
 from .load import SourceDocument
 from .markup import LinkTarget, MarkdownRenderer, Rendered, Resolver
-from .memo import BuildCache, Memo
+from .memo import BuildCache, Memo, intern
 from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
 
 NEUTRAL_FIELDS = {
@@ -115,7 +115,8 @@ def build_site(
     its index.html, for reading from disk. With a `cache`, a body converted by the last
     build is reused when its text, address and the pages it links to are unchanged.
     """
-    markdown = (cache or BuildCache()).markdown
+    cache = cache or BuildCache()
+    markdown, models = cache.markdown, cache.models
     grouped = _group_by_slug(documents, config, problems)
     facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
     # Drafts are left out, and so are relations to them; the pages relating to a draft
@@ -147,7 +148,7 @@ def build_site(
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
             rendered = _convert(renderers[lang], doc.body, urls[slug, lang], resolver(lang), markdown)
-            versions[slug][lang] = Version(
+            values = dict(
                 slug=slug,
                 section=doc.section,
                 lang=lang,
@@ -159,25 +160,40 @@ def build_site(
                 source=doc.path,
                 anchors=rendered.anchors,
                 links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
-                figure_labels=MappingProxyType(doc.fields.get("figure_labels", {})),
                 stale=(slug, lang) in stale,
+            )
+            labels = doc.fields.get("figure_labels", {})
+            versions[slug][lang] = intern(
+                models,
+                ("version", *values.items(), *labels.items()),
+                lambda values=values, labels=labels: Version(**values, figure_labels=MappingProxyType(labels)),
             )
             _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
             link_sites.append((doc, rendered.links))
     _check_links(link_sites, grouped, versions, hidden, problems)
 
-    entities = {
-        slug: Entity(
-            slug=slug,
-            section=next(iter(docs.values())).section,
-            facts=MappingProxyType(facts[slug]),
-            versions=MappingProxyType(versions[slug]),
-            relations=MappingProxyType(relations.get(slug, {})),
-            original_lang=_primary(docs, config).lang,
+    entities = {}
+    for slug, docs in grouped.items():
+        if not versions[slug]:
+            continue
+        section, original = next(iter(docs.values())).section, _primary(docs, config).lang
+        related = relations.get(slug, {})
+        # The versions are interned, so their ids stand for their values (and the
+        # entity keeps them alive while its entry lasts).
+        key = ("entity", slug, section, original, *facts[slug].items(), *related.items())
+        key += tuple((lang, id(version)) for lang, version in versions[slug].items())
+        entities[slug] = intern(
+            models,
+            key,
+            lambda slug=slug, section=section, original=original, related=related: Entity(
+                slug=slug,
+                section=section,
+                facts=MappingProxyType(facts[slug]),
+                versions=MappingProxyType(versions[slug]),
+                relations=MappingProxyType(related),
+                original_lang=original,
+            ),
         )
-        for slug, docs in grouped.items()
-        if versions[slug]
-    }
     sections = {section: tuple(slug for slug, e in entities.items() if e.section == section) for section in SCHEMAS}
     backlinks: dict[tuple[str, str], list[str]] = defaultdict(list)
     for slug, entity in entities.items():

@@ -163,7 +163,7 @@ def render(site: Site, options: BuildOptions, problems: Problems, cache: BuildCa
         for lang in site.config.languages
     }
     files, asset_names = fingerprint({**load_assets(options.assets_dir), **generated})
-    pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts)
+    pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
     files.update(render_site(site, theme.envs, locales, problems, asset_names, pages))
     return files
 

@@ -30,7 +30,7 @@ from .errors import Problems
 from .i18n import Locale
 from .load import display_path
 from .markup import relative_url
-from .memo import Fingerprint, Memo, memoized
+from .memo import Fingerprint, Memo, intern, memoized
 from .model import Entity, Site, Version
 from .schema import HOME_SLUG, LISTED_SECTIONS
 
@@ -74,6 +74,7 @@ class PageCache:
     templates: Mapping[str, str]  # template name → digest of it and every template it uses
     catalogs: Mapping[str, str]  # language → digest of its interface catalog
     counts: dict[str, int]  # pages "rendered" and "reused" by this build
+    models: Memo  # list items, reused while their values are equal
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class SiteRenderer:
     def _make_item(self, slug: str) -> Item:
         version = self.site.version(slug, self.lang)
         entity = self.site.entities[slug]
-        return Item(
+        values = (
             slug,
             entity.section,
             version.title,
@@ -181,8 +182,12 @@ class SiteRenderer:
             version.url,
             version.lang,
             version.lang == self.lang,
-            entity.facts,
         )
+        if self.cache is None:
+            return Item(*values, entity.facts)
+        # The same item as last build while its values and its entity's facts (an
+        # interned object, so its id stands for its values) are the same.
+        return intern(self.cache.models, ("item", *values, id(entity.facts)), lambda: Item(*values, entity.facts))
 
     def items(self, slugs) -> list[Item]:
         """Entities as list entries: news newest first (undated last), anything else by title."""

@@ -89,11 +89,17 @@ class Preview:
                 f"{prefix}built in {seconds:.2f} s: {counts['rendered']} page(s) rendered, "
                 f"{counts['reused']} unchanged."
             )
-        # The cache holds many objects that live across builds; keep the collector
-        # from walking them all during the next build.
+        return not result.problems
+
+    def tidy(self) -> None:
+        """Collect garbage and set everything that survives aside from the collector.
+
+        The cache holds many objects that live from build to build; frozen, they are not
+        walked by the collections that happen during a build. Run while nobody waits.
+        """
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
-        return not result.problems
 
     # -- answers ------------------------------------------------------------------
     def lookup(self, path: str) -> tuple[int, str, bytes, str | None]:
@@ -193,9 +199,14 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> i
     loop = IOLoop.current()
     stop, ready = threading.Event(), threading.Event()
 
+    tidy: list[object] = []  # the scheduled tidy-up, if any
+
     def rebuild(changes: set[str]) -> None:
         preview.rebuild(changes)
         reload_browsers()
+        if tidy:
+            loop.remove_timeout(tidy.pop())
+        tidy.append(loop.call_later(2.0, preview.tidy))
 
     def watch() -> None:
         # With a timeout the watcher reports (nothing) once it is watching, so the first
@@ -210,6 +221,7 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> i
     threading.Thread(target=watch, name="watch", daemon=True).start()
     ready.wait(timeout=10)
     preview.rebuild()
+    preview.tidy()
     application = tornado.web.Application(
         [
             (r"/livereload", LiveReloadHandler),

@@ -44,32 +44,24 @@ class Memo(Generic[V]):
     def __init__(self) -> None:
         self._previous: dict[Hashable, V] = {}
         self._current: dict[Hashable, V] = {}
-        self.hits = self.misses = 0
 
     def get(self, key: Hashable) -> V | None:
         value = self._current.get(key, _MISSING)
         if value is _MISSING:
             value = self._previous.get(key, _MISSING)
             if value is _MISSING:
-                self.misses += 1
                 return None
             self._current[key] = value
-        self.hits += 1
         return value
 
     def put(self, key: Hashable, value: V) -> V:
         self._current[key] = value
         return value
 
-    def discard(self, key: Hashable) -> None:
-        self._current.pop(key, None)
-        self._previous.pop(key, None)
-
     def next_build(self, keep_all: bool = False) -> None:
         """Start a build; drop what the last one did not use, unless `keep_all` (it failed)."""
         self._previous = {**self._previous, **self._current} if keep_all else self._current
         self._current = {}
-        self.hits = self.misses = 0
 
 
 def file_signature(stat: os.stat_result, now: float) -> tuple[int, ...] | None:
@@ -190,7 +182,7 @@ class BuildCache:
             del self.files[path]
 
 
-def intern(memo: Memo, key: Hashable, make: Callable[[], V]) -> V:
+def intern(memo: Memo | None, key: Hashable, make: Callable[[], V]) -> V:
     """The object made last time for an equal `key`, else a new one: unchanged model
     objects keep their identity from build to build, and with it their digests.
 
@@ -200,10 +192,13 @@ def intern(memo: Memo, key: Hashable, make: Callable[[], V]) -> V:
     try:
         hash(key)
     except TypeError:
-        return make()
+        memo = None
     return memoized(memo, key, make)
 
 
-def memoized(memo: Memo, key: Hashable, make: Callable[[], V]) -> V:
+def memoized(memo: Memo | None, key: Hashable, make: Callable[[], V]) -> V:
+    """The value kept for `key`, else `make()` (kept for next time); without a memo, just `make()`."""
+    if memo is None:
+        return make()
     value = memo.get(key)
     return value if value is not None else memo.put(key, make())

@@ -156,14 +156,11 @@ class SiteRenderer:
         return value
 
     @functools.cached_property
-    def _frame_inputs(self) -> str:
+    def frame_inputs(self) -> str:
+        """A digest of what every page of this language shares: settings, footer, feed."""
         site = self.site
         footer = self.compact(self.footer_pages)
         return self.cache.fingerprint.digest(site.config, self.lang, site.index_files, footer, self.feed)
-
-    def frame_inputs(self) -> str:
-        """A digest of what every page of this language shares: settings, footer, feed."""
-        return self._frame_inputs
 
     # -- lists -------------------------------------------------------------------
     def item(self, slug: str) -> Item:
@@ -183,11 +180,10 @@ class SiteRenderer:
             version.lang,
             version.lang == self.lang,
         )
-        if self.cache is None:
-            return Item(*values, entity.facts)
         # The same item as last build while its values and its entity's facts (an
         # interned object, so its id stands for its values) are the same.
-        return intern(self.cache.models, ("item", *values, id(entity.facts)), lambda: Item(*values, entity.facts))
+        models = self.cache.models if self.cache else None
+        return intern(models, ("item", *values, id(entity.facts)), lambda: Item(*values, entity.facts))
 
     def items(self, slugs) -> list[Item]:
         """Entities as list entries: news newest first (undated last), anything else by title."""
@@ -454,7 +450,7 @@ class _Page:
             template,
             cache.templates.get(template, ""),
             cache.catalogs.get(self.r.lang, ""),
-            self.r.frame_inputs(),
+            self.r.frame_inputs,
             self.path,
             self.title,
             self.description,

@@ -37,9 +37,7 @@ def search_documents(
                 "title": version.title,
                 "section": section_label(entity.section),
                 "summary": version.summary,
-                "text": memoized(texts, version.body_html, lambda v=version: plain_text(v.body_html))
-                if texts is not None
-                else plain_text(version.body_html),
+                "text": memoized(texts, version.body_html, lambda v=version: plain_text(v.body_html)),
                 "lang": version.lang,
             }
         )
@@ -56,9 +54,6 @@ def search_script(lang: str, documents: list[dict[str, str]], fragments: Memo | 
     def encode(document: dict[str, str]) -> str:
         return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
-    if fragments is None:
-        parts = map(encode, documents)
-    else:
-        parts = (memoized(fragments, ("search", *d.items()), lambda d=d: encode(d)) for d in documents)
+    parts = (memoized(fragments, ("search", *d.items()), lambda d=d: encode(d)) for d in documents)
     data = f'{{"documents": [{", ".join(parts)}], "lang": {json.dumps(lang)}}}'
     return f"window.sitegenSearchData = {data};\n".encode()

@@ -192,10 +192,7 @@ def translation_states(
     for (section, slug), docs in _pages(config, documents).items():
         source = _source(docs, config)
         text = translatable_text(source)
-        if hashes is None:
-            current_hash = fingerprint(text)
-        else:
-            current_hash = memoized(hashes, tuple(text.items()), lambda text=text: fingerprint(text))
+        current_hash = memoized(hashes, tuple(text.items()), lambda text=text: fingerprint(text))
         for lang in config.languages:
             doc = docs.get(lang)
             path = doc.path if doc else str(Path(source.path).with_name(f"{slug}.{lang}.md"))

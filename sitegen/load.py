@@ -179,9 +179,12 @@ def load_documents(
         if _IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
             continue
         if entry.is_dir() and entry.name in SECTIONS:
-            for path in sorted(entry.iterdir()):
-                if not _IGNORED.search(path.name):
-                    document = _load_file(path, f"{shown}/{path.name}", entry.name, root, config, problems, cache)
+            # os.scandir says what each entry is without asking the file system again.
+            with os.scandir(entry) as scan:
+                files = sorted(scan, key=lambda file: file.name)
+            for file in files:
+                if not _IGNORED.search(file.name):
+                    document = _load_file(file, f"{shown}/{file.name}", entry.name, root, config, problems, cache)
                     if document:
                         documents.append(document)
         elif entry.is_dir():
@@ -198,9 +201,9 @@ def load_documents(
 
 
 def _load_file(
-    path: Path, shown: str, section: str, root: Path, config: SiteConfig, problems: Problems, cache: BuildCache
+    file: os.DirEntry, shown: str, section: str, root: Path, config: SiteConfig, problems: Problems, cache: BuildCache
 ) -> SourceDocument | None:
-    if path.is_symlink() and not _inside(path.resolve(), root):
+    if file.is_symlink() and not _inside(Path(file.path).resolve(), root):
         problems.error(
             shown,
             0,
@@ -208,23 +211,23 @@ def _load_file(
             "copy the file into content/ instead of linking to it",
         )
         return None
-    if path.is_dir():
+    if file.is_dir():
         problems.error(
             shown, 0, "folders inside a section are not allowed", f"move its files up into content/{section}/"
         )
         return None
-    if path.suffix != ".md":
+    if not file.name.endswith(".md"):
         problems.error(
             shown, 0, "only Markdown files (.md) belong in content/", "put pictures and other files in assets/"
         )
         return None
-    match = _FILE_NAME.match(path.name)
+    match = _FILE_NAME.match(file.name)
     if not match:
         problems.error(
             shown,
             0,
             "the file name does not say its language",
-            f"name it <slug>.{config.default_language}.md, e.g. {path.stem}.{config.default_language}.md",
+            f"name it <slug>.{config.default_language}.md, e.g. {file.name[:-3]}.{config.default_language}.md",
         )
         return None
     slug, lang = match["slug"], match["lang"]
@@ -242,7 +245,7 @@ def _load_file(
         return None
 
     try:
-        stat = path.stat()
+        stat = file.stat()
     except OSError as exc:
         problems.error(shown, 0, f"cannot be read: {exc.strerror}", "check that the file exists and may be read")
         return None
@@ -251,7 +254,7 @@ def _load_file(
         problems.items.extend(entry.problems)
         return entry.result
     found = Problems()
-    document = _parse_file(path, shown, section, slug, lang, found)
+    document = _parse_file(Path(file.path), shown, section, slug, lang, found)
     problems.items.extend(found.items)
     cache.remember_file(shown, stat, (section, slug, lang), document, found.items)
     return document

@@ -11,7 +11,9 @@ made from, so a build with a cache writes exactly the files a build without one 
   or when a page it links to got another title or address (the links are recorded);
 - a page is rendered again when anything its template receives changed (the values
   are fingerprinted, see `Fingerprint`), when a template it uses or its language's
-  catalog changed, or when an asset it names got another file name.
+  catalog changed, or when an asset it names got another file name. A profile page
+  made from the same model objects as last time (unchanged objects are interned, see
+  `intern`) is not even fingerprinted: comparing the objects by identity settles it.
 
 Entries not used by a good build are dropped after it, so a long preview session does
 not grow without bound; a failed build drops nothing.

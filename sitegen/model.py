@@ -19,7 +19,7 @@ from typing import Any
 from .config import SiteConfig
 from .errors import Problems, did_you_mean
 from .load import SourceDocument
-from .markup import LinkTarget, MarkdownRenderer, Rendered, Resolver
+from .markup import LinkTarget, MarkdownRenderer, Rendered
 from .memo import BuildCache, Memo, intern
 from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
 
@@ -131,14 +131,15 @@ def build_site(
     titles = {(slug, doc.lang): doc.fields["title"] for slug, docs in grouped.items() for doc in docs.values()}
     fallback = {lang: _fallback_order(config, lang) for lang in config.languages}
 
-    def resolver(lang: str):
-        def resolve(slug: str) -> LinkTarget | None:
-            for other in fallback[lang]:
-                if (slug, other) in urls:
-                    return LinkTarget(urls[slug, other], titles[slug, other], other)
-            return None
-
-        return resolve
+    # Where a [[slug]] leads from a page in each language: the page in that language,
+    # else the first version in the fallback order.
+    own: dict[str, dict[str, LinkTarget]] = {lang: {} for lang in config.languages}
+    for (slug, lang), url in urls.items():
+        own[lang][slug] = LinkTarget(url, titles[slug, lang], lang)
+    link_tables = {
+        lang: {slug: target for other in reversed(fallback[lang]) for slug, target in own[other].items()}
+        for lang in config.languages
+    }
 
     renderers = {lang: MarkdownRenderer(lang, index_files) for lang in config.languages}
     versions: dict[str, dict[str, Version]] = defaultdict(dict)
@@ -147,7 +148,7 @@ def build_site(
         for lang, doc in docs.items():
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
-            rendered = _convert(renderers[lang], doc.body, urls[slug, lang], resolver(lang), markdown)
+            rendered, linked = _convert(renderers[lang], doc.body, urls[slug, lang], link_tables[lang], markdown)
             values = dict(
                 slug=slug,
                 section=doc.section,
@@ -159,7 +160,7 @@ def build_site(
                 url=urls[slug, lang],
                 source=doc.path,
                 anchors=rendered.anchors,
-                links=tuple(dict.fromkeys(link.slug for link in rendered.links if link.target)),
+                links=linked,
                 stale=(slug, lang) in stale,
             )
             labels = doc.fields.get("figure_labels", {})
@@ -211,14 +212,26 @@ def build_site(
     )
 
 
-def _convert(renderer: MarkdownRenderer, body: str, url: str, resolve: Resolver, memo: Memo) -> Rendered:
-    """The body as HTML: from the last build when the same text at the same address links
-    to pages that still have the same titles and addresses."""
+def _convert(
+    renderer: MarkdownRenderer, body: str, url: str, link_table: Mapping[str, LinkTarget], memo: Memo
+) -> tuple[Rendered, tuple[str, ...]]:
+    """The body as HTML, and the slugs of the pages it links to (each once).
+
+    From the last build when the same text at the same address links to pages that
+    still have the same titles and addresses: the targets it found are compared with
+    the link table's, all at once.
+    """
     key = (renderer.lang, renderer.index_files, url, body)
     known = memo.get(key)
-    if known is not None and all(resolve(link.slug) == link.target for link in known.links):
-        return known
-    return memo.put(key, renderer.render(body, url, resolve))
+    if known is not None:
+        rendered, linked, slugs, targets = known
+        if tuple(map(link_table.get, slugs)) == targets:
+            return rendered, linked
+    rendered = renderer.render(body, url, link_table.get)
+    links = rendered.links
+    linked = tuple(dict.fromkeys(link.slug for link in links if link.target))
+    memo.put(key, (rendered, linked, tuple(link.slug for link in links), tuple(link.target for link in links)))
+    return rendered, linked
 
 
 def _fallback_order(config: SiteConfig, lang: str) -> tuple[str, ...]:

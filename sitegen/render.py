@@ -203,8 +203,9 @@ class SiteRenderer:
         return {name: self.items(slugs) for name, slugs in self.site.entities[slug].relations.items()}
 
     # -- pages -------------------------------------------------------------------
-    def pages(self) -> Iterator[tuple[_Page, str, Callable[[], dict[str, Any]]]]:
-        """Every page of this language: its frame, its template, and what it shows (made on demand)."""
+    def pages(self) -> Iterator[tuple[_Page, str, Callable[[], dict[str, Any]], tuple | None]]:
+        """Every page of this language: its frame, its template, what it shows (made on
+        demand), and for a profile the model objects that is made from (see `depends`)."""
         site, lang = self.site, self.lang
         intro = self.intro()
         description = intro.summary if intro else self.config.description.get(lang, "")
@@ -217,11 +218,12 @@ class SiteRenderer:
                 sections=self.section_overview(),
                 latest_news=self.items(site.sections["news"])[:5],
             ),
+            None,
         )
         for section in LISTED_SECTIONS:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
-            yield page, "section.html", functools.partial(self.section_context, section)
+            yield page, "section.html", functools.partial(self.section_context, section), None
         gettext = self.locale.gettext
         search = _Page(
             self, site.search_url(lang), gettext("Search"), gettext("Search the pages of this site."), kind="search"
@@ -230,13 +232,25 @@ class SiteRenderer:
             search,
             "search.html",
             lambda: dict(search_root=relative_url(site.search_url(lang), ""), index_files=site.index_files),
+            None,
         )
         for entity in site.entities.values():
             version = entity.versions.get(lang)
             if version is None or version is intro:
                 continue
             page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
-            yield page, TEMPLATES[entity.section], functools.partial(self.entity_context, entity, version)
+            context = functools.partial(self.entity_context, entity, version)
+            yield page, TEMPLATES[entity.section], context, self.depends(entity)
+
+    def depends(self, entity: Entity) -> tuple:
+        """The model objects a profile page is made from, besides what all pages of the
+        language share (`frame_inputs`): the entity itself, the entities it relates to and
+        those linking to it, which its lists and structured data show. While these are the
+        same objects (the model interns unchanged ones), the page is the same."""
+        entities = self.site.entities
+        related = tuple(entities[slug] for slugs in entity.relations.values() for slug in slugs)
+        backlinks = self.site.backlinks.get((entity.slug, self.lang), ())
+        return entity, related, backlinks, tuple(entities[slug] for slug in backlinks)
 
     def intro(self) -> Version | None:
         """The home page's introduction (pages/home) in this language, if there is one."""
@@ -385,17 +399,42 @@ class _Page:
             crumbs.append((self.r.section_title(self.section), self.url(site.section_url(self.section, lang))))
         return crumbs
 
-    def render(self, template: str, problems: Problems, **context: Any) -> dict[str, bytes]:
-        site, lang = self.r.site, self.r.lang
+    def render(
+        self,
+        template: str,
+        problems: Problems,
+        make_context: Callable[[], dict[str, Any]],
+        depends: tuple | None = None,
+    ) -> dict[str, bytes]:
+        """The page's file. With a cache, the last build's when nothing it is made from changed.
+
+        Two checks find that out. The quick one, for profiles: the same model objects as
+        last time (`depends`, compared by identity first) with the same language-wide
+        inputs; nothing of the page is made. The thorough one: a digest of everything the
+        template receives (`_cache_key`), for pages whose objects changed in a way that
+        may not show, or that have no `depends`.
+        """
+        site, lang, cache = self.r.site, self.r.lang, self.r.cache
+        shared = None
+        if cache is not None and depends is not None:
+            shared = (self.r.frame_inputs, cache.templates.get(template, ""), cache.catalogs.get(lang, ""))
+            known = cache.memo.get(("depends", self.path))
+            if known is not None and known[0] == shared and known[1] == depends and self._assets_same(known[3]):
+                cache.memo.get(known[4])  # kept for when `depends` changes in a way that does not show
+                cache.counts["reused"] += 1
+                return known[2]
+        context = make_context()
         structured_data = publish.structured_data(
             site, lang, self.kind, self.absolute(self.path), self.absolute, self.version
         )
-        cache, key = self.r.cache, None
+        key = None
         if cache is not None:
             key = self._cache_key(template, context, structured_data, cache)
             known = cache.memo.get(key)
-            if known is not None and all(self.r.asset_names.get(p) == n for p, n in known[1].items()):
+            if known is not None and self._assets_same(known[1]):
                 cache.counts["reused"] += 1
+                if shared is not None:
+                    cache.memo.put(("depends", self.path), (shared, depends, *known, key))
                 return known[0]
         frame = dict(
             lang=lang,
@@ -431,8 +470,14 @@ class _Page:
         files = {_file_for(self.path): html.encode("utf-8")}
         if key is not None:
             cache.memo.put(key, (files, self.assets_used))
+            if shared is not None:
+                cache.memo.put(("depends", self.path), (shared, depends, files, self.assets_used, key))
             cache.counts["rendered"] += 1
         return files
+
+    def _assets_same(self, used: Mapping[str, str]) -> bool:
+        """Whether every asset the page named last time still has the same file name."""
+        return all(self.r.asset_names.get(path) == name for path, name in used.items())
 
     def _cache_key(self, template: str, context: dict[str, Any], structured_data: Any, cache: PageCache) -> str:
         """Everything the page is made from, so a reused page is the page a render would give.
@@ -529,15 +574,15 @@ def render_site(
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for lang in site.config.languages:
         renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang), cache)
-        for page, template, context in renderer.pages():
-            files.update(page.render(template, problems, **context()))
+        for page, template, context, depends in renderer.pages():
+            files.update(page.render(template, problems, context, depends))
             sitemap.append((page.absolute(page.path), page.alternates()))
     default = site.config.default_language
     renderer = SiteRenderer(site, default, envs[default], locales, asset_names, cache=cache)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
     both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
     chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")
-    files.update(chooser.render("chooser.html", problems, homes=homes, site_title=both_titles))
+    files.update(chooser.render("chooser.html", problems, lambda: dict(homes=homes, site_title=both_titles)))
     sitemap.append((chooser.absolute(chooser.path), chooser.alternates()))
     if cache is None:
         files["sitemap.xml"] = publish.sitemap(sitemap)
@@ -561,5 +606,5 @@ def render_site(
     # Hosts serve the 404 page at any address, so its links start from the site root;
     # read from disk it is just a page at the root, and relative links work.
     missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files, kind="404")
-    files.update(missing.render("404.html", problems, notices=notices, site_title=titles))
+    files.update(missing.render("404.html", problems, lambda: dict(notices=notices, site_title=titles)))
     return files

@@ -105,6 +105,15 @@ def test_a_series_of_changes_gives_what_a_fresh_build_gives(mini: Workspace):
     result, counts = mini.check()
     assert 3 < counts["rendered"] < pages(result)
 
+    # A new [[link]] in a body: the page it leads to lists the linking page among its
+    # backlinks, and shows that page's new title when it changes.
+    mini.edit("content/actors/izi.de.md", "\n---\n", "\n---\nSiehe [[foerderung]].\n\n")
+    result, _ = mini.check()
+    assert "Fraunhofer-Institut für Zelltherapie" in result.files["de/aktuelles/foerderung/index.html"].decode()
+    mini.edit("content/actors/izi.de.md", "title: Fraunhofer-Institut", "title: Das Fraunhofer-Institut")
+    result, _ = mini.check()
+    assert "Das Fraunhofer-Institut" in result.files["de/aktuelles/foerderung/index.html"].decode()
+
     # A new page, a rename and a deletion.
     mini.write(
         "content/actors/neu.de.md",

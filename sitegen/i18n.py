@@ -67,6 +67,9 @@ class Locale:
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
 
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
     @property
     def name(self) -> str:
         """The language's name in itself, e.g. 'Deutsch'."""

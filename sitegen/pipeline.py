@@ -25,6 +25,7 @@ from .load import (
     load_templates,
     read_translation_record,
 )
+from .maps import load_geography
 from .memo import BuildCache
 from .model import Site, build_site
 from .render import SECTION_TITLES, PageCache, render_site, template_versions
@@ -47,6 +48,7 @@ class BuildOptions:
     templates_dir: Path = PROJECT_DIR / "templates"
     locales_dir: Path = PROJECT_DIR / "locales"
     assets_dir: Path = PROJECT_DIR / "assets"
+    data_dir: Path = PROJECT_DIR / "data"  # the outline of Saxony and places, for the maps
 
 
 @dataclass
@@ -163,8 +165,11 @@ def render(site: Site, options: BuildOptions, problems: Problems, cache: BuildCa
         for lang in site.config.languages
     }
     files, asset_names = fingerprint({**load_assets(options.assets_dir), **generated})
+    geography = load_geography(options.data_dir, problems)
+    if geography is None:
+        return {}
     pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
-    files.update(render_site(site, theme.envs, locales, problems, asset_names, pages))
+    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, pages))
     return files
 
 

@@ -29,10 +29,11 @@ from .dates import PartialDate
 from .errors import Problems
 from .i18n import Locale
 from .load import display_path
+from .maps import Geography, Marker, locator_map, state_map
 from .markup import relative_url
 from .memo import Fingerprint, Memo, intern, memoized
 from .model import Entity, Site, Version
-from .schema import HOME_SLUG, LISTED_SECTIONS
+from .schema import HOME_SLUG, LISTED_SECTIONS, slugify
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
@@ -130,11 +131,13 @@ class SiteRenderer:
         env: jinja2.Environment,
         locales: Mapping[str, Locale],
         asset_names: Mapping[str, str],
+        geography: Geography,
         feed: tuple[str, str] | None = None,
         cache: PageCache | None = None,
     ):
         self.site, self.lang, self.env, self.locales = site, lang, env, locales
         self.asset_names = asset_names
+        self.geography = geography
         self.feed = feed  # this language's news feed: (site path, title), if it has one
         self.cache = cache
         self._items: dict[str, Item] = {}
@@ -157,10 +160,12 @@ class SiteRenderer:
 
     @functools.cached_property
     def frame_inputs(self) -> str:
-        """A digest of what every page of this language shares: settings, footer, feed."""
+        """A digest of what every page of this language shares: settings, footer, feed, maps."""
         site = self.site
         footer = self.compact(self.footer_pages)
-        return self.cache.fingerprint.digest(site.config, self.lang, site.index_files, footer, self.feed)
+        return self.cache.fingerprint.digest(
+            site.config, self.lang, site.index_files, footer, self.feed, self.geography
+        )
 
     # -- lists -------------------------------------------------------------------
     def item(self, slug: str) -> Item:
@@ -216,7 +221,10 @@ class SiteRenderer:
             lambda: dict(
                 intro=intro,
                 sections=self.section_overview(),
+                figures=self.key_figures(),
                 latest_news=self.items(site.sections["news"])[:5],
+                topics=self.items(site.sections["topics"]),
+                **self.city_map(home.url(site.section_url("actors", lang))),
             ),
             None,
         )
@@ -259,16 +267,78 @@ class SiteRenderer:
 
     def section_context(self, section: str) -> dict[str, Any]:
         items = self.items(self.site.sections[section])
-        return dict(items=items, groups=by_initial(items) if section != "news" else [])
+        context = dict(items=items, groups=by_initial(items) if section != "news" else [], cities=[])
+        if section == "actors":
+            context.update(self.city_map(""))  # the markers lead to the lists on the page
+        return context
 
     def entity_context(self, entity: Entity, version: Version) -> dict[str, Any]:
-        return dict(
+        context = dict(
             entity=entity,
             version=version,
             facts=entity.facts,
             relations=self.relations(entity.slug),
             backlinks=self.items(self.site.backlinks.get((entity.slug, self.lang), ())),
+            locator=None,
         )
+        position = self.geography.position(entity.facts) if entity.section == "actors" else None
+        if position:
+            place = entity.facts.get("city") or version.title
+            title = self.locale.gettext("%(place)s on the map of Saxony") % {"place": place}
+            context["locator"] = locator_map(self.geography, position, title)
+        return context
+
+    # -- the home page's pictures ----------------------------------------------------
+    def cities(self) -> list[tuple[str, str, list[Item]]]:
+        """Each city with a known position and the actors there: (name, anchor id, items), A–Z."""
+        found: dict[str, list[str]] = {}
+        for slug in self.site.sections["actors"]:
+            facts = self.site.entities[slug].facts
+            if facts.get("city") and self.geography.position(facts) and self.listed(slug):
+                found.setdefault(facts["city"], []).append(slug)
+        names = sorted(found, key=collation_key)
+        return [(name, f"city-{slugify(name)}", self.items(found[name])) for name in names]
+
+    def city_map(self, index_href: str) -> dict[str, Any]:
+        """The state map with a marker per city, each linking to that city's actors on the
+        actors index (`index_href`, the link to it; '' on the index itself), and the same
+        links as a list beside it."""
+        gettext, ngettext = self.locale.gettext, self.locale.ngettext
+        markers, cities = [], []
+        for name, anchor, items in self.cities():
+            href = f"{index_href}#{anchor}"
+            label = ngettext("%(city)s: %(num)d actor", "%(city)s: %(num)d actors", len(items)) % {
+                "city": name,
+                "num": len(items),
+            }
+            position = self.geography.places.get(name) or self.geography.position(items[0].facts)
+            markers.append(Marker(name, label, href, len(items), position))
+            cities.append(dict(name=name, anchor=anchor, href=href, label=label, actors=items))
+        title = gettext("Map of Saxony")
+        description = gettext("The cities where the actors on this site are; each marker links to the actors there.")
+        return dict(city_map=state_map(self.geography, markers, title, description), cities=cities)
+
+    def key_figures(self) -> list[tuple[int, str]]:
+        """Counts the home page leads with: actors, networks, topics, cities, connections."""
+        site, ngettext = self.site, self.locale.ngettext
+        actors = [slug for slug in site.sections["actors"] if self.listed(slug)]
+        networks = sum(1 for slug in actors if site.entities[slug].facts.get("type") == "network")
+        topics = sum(1 for slug in site.sections["topics"] if self.listed(slug))
+        cities = len(self.cities())
+        pairs = {
+            frozenset((slug, other))
+            for slug, entity in site.entities.items()
+            for others in entity.relations.values()
+            for other in others
+        }
+        counts = [
+            (len(actors), ngettext("actor", "actors", len(actors))),
+            (networks, ngettext("network or cluster", "networks and clusters", networks)),
+            (topics, ngettext("topic", "topics", topics)),
+            (cities, ngettext("city", "cities", cities)),
+            (len(pairs), ngettext("connection between them", "connections between them", len(pairs))),
+        ]
+        return [(count, label) for count, label in counts if count]
 
     def section_title(self, section: str) -> str:
         return self.locale.gettext(SECTION_TITLES[section])
@@ -555,14 +625,26 @@ def render_site(
     locales: Mapping[str, Locale],
     problems: Problems,
     asset_names: Mapping[str, str],
+    geography: Geography,
     cache: PageCache | None = None,
 ) -> dict[str, bytes]:
     """Every page of every language, plus the root language chooser and the 404 page.
 
-    `asset_names` maps each file of assets/ to its name in the output (with its hash).
-    With a `cache`, a page whose inputs are all unchanged is taken from the last build.
+    `asset_names` maps each file of assets/ to its name in the output (with its hash);
+    `geography` places actors on the maps. With a `cache`, a page whose inputs are all
+    unchanged is taken from the last build.
     """
     files: dict[str, bytes] = {}
+    for slug in site.sections["actors"]:
+        entity = site.entities[slug]
+        city = entity.facts.get("city")
+        if city and not geography.position(entity.facts):
+            problems.warning(
+                entity.versions[entity.original_lang].source,
+                0,
+                f"the city '{city}' has no position on the map",
+                f"add '{city}: [latitude, longitude]' to data/places.yaml, or give the actor coordinates",
+            )
     absolute = functools.partial(str.__add__, site.config.base_url)
     feeds = {}
     for lang in site.config.languages:
@@ -573,12 +655,12 @@ def render_site(
             files[feeds[lang][0]] = feed
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for lang in site.config.languages:
-        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, feeds.get(lang), cache)
+        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, geography, feeds.get(lang), cache)
         for page, template, context, depends in renderer.pages():
             files.update(page.render(template, problems, context, depends))
             sitemap.append((page.absolute(page.path), page.alternates()))
     default = site.config.default_language
-    renderer = SiteRenderer(site, default, envs[default], locales, asset_names, cache=cache)
+    renderer = SiteRenderer(site, default, envs[default], locales, asset_names, geography, cache=cache)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
     both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
     chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")

@@ -183,7 +183,7 @@ def reload_browsers() -> None:
 
 
 def watched(options: BuildOptions) -> list[Path]:
-    folders = [options.content_dir, options.templates_dir, options.locales_dir, options.assets_dir]
+    folders = [options.content_dir, options.templates_dir, options.locales_dir, options.assets_dir, options.data_dir]
     return [folder for folder in folders if folder.is_dir()]
 
 

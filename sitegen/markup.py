@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, SubElement
 
 import markdown
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
 
 from .schema import slugify
 
@@ -119,6 +120,15 @@ _QUOTES = {
 }
 
 
+class _ExternalLinks(Treeprocessor):
+    """Links to other sites say so (`rel="external"`) and get no hold on this page (`noopener`)."""
+
+    def run(self, root: Element) -> None:
+        for link in root.iter("a"):
+            if link.get("href", "").startswith(("http://", "https://", "//")):
+                link.set("rel", "external noopener")
+
+
 class MarkdownRenderer:
     """One Markdown converter per language, reused for every page of that language."""
 
@@ -148,6 +158,8 @@ class MarkdownRenderer:
         )
         # Priority above the link pattern (160) so '[[' is never read as a Markdown link.
         self._md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
+        # After the inline patterns (20), which make the links.
+        self._md.treeprocessors.register(_ExternalLinks(self._md), "external_links", 15)
 
     def render(self, text: str, page_url: str, resolve: Resolver) -> Rendered:
         self.page_url, self.resolve, self.links = page_url, resolve, []

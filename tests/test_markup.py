@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 
 from sitegen.markup import LinkTarget, MarkdownRenderer, relative_url, slugify_heading
 
@@ -104,3 +105,10 @@ def test_titles_sort_as_german_readers_expect():
         "Zelle",
     ]
     assert [initial(t) for t in ("Ärzte", "über", "5G im Gesundheitswesen", "ßx")] == ["A", "U", "#", "S"]
+
+
+def test_links_to_other_sites_are_marked_external_and_noopener():
+    html = MarkdownRenderer("en").render("[a](https://example.org/) [b](/de/) [[car-t]]", "en/", resolve).html
+    links = {a["href"]: a.get("rel") for a in BeautifulSoup(html, "html.parser").find_all("a")}
+    assert links["https://example.org/"] == ["external", "noopener"]
+    assert links["/de/"] is None and all(rel is None for href, rel in links.items() if "car-t" in href)

@@ -303,3 +303,23 @@ def test_pack_with_a_content_error_writes_no_zip(site_dir, tmp_path):
     assert result.returncode == 1
     assert f"{site_dir}/actors/izi.de.md:2: unknown field 'titel' — did you mean 'title'?" in result.stderr
     assert "no zip was written" in result.stderr and not archive.exists()
+
+
+def test_every_page_forbids_inline_script_and_other_hosts(built_fixture: Path):
+    """A Content-Security-Policy on every page, and nothing in the pages that it would block."""
+    for path in sorted(built_fixture.rglob("*.html")):
+        page = soup(path)
+        policy = page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+        assert policy, path
+        directives = dict(d.strip().split(" ", 1) for d in policy["content"].split(";"))
+        assert directives["default-src"] == directives["script-src"] == directives["style-src"] == "'self'", path
+        assert "unsafe" not in policy["content"] and directives["object-src"] == "'none'"
+        assert page.find("meta", attrs={"name": "referrer"})["content"] == "strict-origin-when-cross-origin"
+        for script in page.find_all("script"):
+            # Only files from the site run; JSON-LD is data, not script.
+            assert script.get("src") or script.get("type") == "application/ld+json", (path, script)
+        for tag in page.find_all(True):
+            assert not any(name.startswith("on") for name in tag.attrs), (path, tag.name)
+            assert "style" not in tag.attrs, (path, tag.name)
+        for link in page.find_all("a", href=re.compile(r"^(https?:)?//")):
+            assert "noopener" in link.get("rel", []), (path, link)

@@ -117,8 +117,15 @@ def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     except OSError as exc:
         problems.error(shown, 0, f"cannot be read: {exc.strerror}", "check that the file exists and may be read")
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        # A byte-order mark is invisible in most editors but ends up in the first field's name.
+        problems.error(
+            shown,
+            1,
+            "the file starts with a byte-order mark (BOM)",
+            "save it as UTF-8 without BOM (editors offer 'UTF-8' beside 'UTF-8 with BOM')",
+        )
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import NamedTuple
 from xml.etree.ElementTree import Element, SubElement
 
 import markdown
+import nh3
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -46,6 +48,128 @@ class Rendered:
     html: str
     links: tuple[CrossLink, ...]
     anchors: frozenset[str]
+    removed: tuple[tuple[int, str], ...] = ()  # (line in the body, what) the sanitizer took out
+
+
+# What a body's HTML may contain: what Markdown makes, and the simple HTML an editor might
+# write by hand. Everything else is removed by nh3 (an allow-list sanitizer): scripts,
+# event handlers, styles, frames, forms, embedded objects and links with other schemes.
+ALLOWED_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+    ]
+)
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "lang", "title", "dir"},
+    "a": {"href", "hreflang", "rel"},
+    "ol": {"start", "reversed"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "embed"})
+# Markdown's own tables give alignment as a style; dropped silently (the CSP forbids inline styles).
+_ALIGNMENT = re.compile(r"text-align:\s*(left|right|center);?")
+
+
+def sanitize(html: str) -> str:
+    """`html` with everything outside the allow-list removed."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(_DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,  # rel is ours: external links get "external noopener"
+        strip_comments=True,
+    )
+
+
+class _Removals(HTMLParser):
+    """What `sanitize` will take out of some HTML, described for the editor."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []  # (what, how it starts in the source)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.found.append((f"<{tag}>", f"<{tag}"))
+            return
+        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name == "style" and tag in ("th", "td") and _ALIGNMENT.fullmatch((value or "").strip()):
+                continue
+            if name not in allowed:
+                self.found.append((f"the attribute {name}= of <{tag}>", name))
+            elif name == "href" and value and ":" in value.split("/")[0]:
+                scheme = value.split(":", 1)[0].strip().lower()
+                if scheme not in URL_SCHEMES:
+                    self.found.append((f"a {scheme}: link", f"{scheme}:"))
+
+    def handle_comment(self, data: str) -> None:
+        pass  # comments are dropped without a word: they were never shown
+
+
+def _removals(html: str, source: str) -> tuple[tuple[int, str], ...]:
+    """Each thing `sanitize` removes from `html`, with the line of `source` it was written on."""
+    parser = _Removals()
+    parser.feed(html)
+    parser.close()
+    lowered, found = source.lower(), []
+    for what, start in dict.fromkeys(parser.found):
+        at = lowered.find(start.lower())
+        found.append((lowered.count("\n", 0, at) + 1 if at >= 0 else 1, what))
+    return tuple(found)
 
 
 Resolver = Callable[[str], "LinkTarget | None"]
@@ -165,4 +289,8 @@ class MarkdownRenderer:
         self.page_url, self.resolve, self.links = page_url, resolve, []
         self._md.reset()
         html = self._md.convert(text)
-        return Rendered(html, tuple(self.links), frozenset(_ID.findall(html)))
+        # Only a body with raw HTML (or a link Markdown passed through) can hold anything
+        # the sanitizer removes; the others are cleaned without being looked at twice.
+        removed = _removals(html, text) if "<" in text or ":" in text else ()
+        html = sanitize(html)
+        return Rendered(html, tuple(self.links), frozenset(_ID.findall(html)), removed)

@@ -170,6 +170,45 @@ CASES = {
         "topics/gmp.en.md:4: 'slug': 'Zell Therapie' is not a valid slug"
         " — use lowercase letters, digits and single hyphens",
     ),
+    "front matter that is not a mapping": (
+        {"actors/neu.de.md": "---\n- a\n- b\n---\nText.\n"},
+        "actors/neu.de.md:2: expected fields as 'name: value' lines — see README.md for an example",
+    ),
+    "a year as text": (
+        {"actors/neu.de.md": actor("founded: neunzehnhundert\n")},
+        "actors/neu.de.md:6: 'founded': expected a whole number such as 1997",
+    ),
+    "a list where text belongs": (
+        {"actors/neu.de.md": "---\ntitle: [Neu, Alt]\nsummary: x\ntype: company\n---\n"},
+        "actors/neu.de.md:2: 'title': expected text — write it on the same line, e.g. title: Leipzig",
+    ),
+    "a list where a web address belongs": (
+        {"actors/neu.de.md": actor("website: [https://example.org]\n")},
+        "actors/neu.de.md:6: 'website': expected a web address starting with https:// or http://",
+    ),
+    "misspelled relation target": (
+        {"actors/neu.de.md": actor("topics: [zelltherapy]\n")},
+        "actors/neu.de.md:6: topics: no topic with slug 'zelltherapy' — did you mean 'zelltherapie'?",
+    ),
+    "byte-order mark": (
+        {"actors/neu.de.md": b"\xef\xbb\xbf" + actor().encode()},
+        "actors/neu.de.md:1: the file starts with a byte-order mark (BOM)"
+        " — save it as UTF-8 without BOM (editors offer 'UTF-8' beside 'UTF-8 with BOM')",
+    ),
+    "empty file": (
+        {"actors/neu.de.md": ""},
+        "actors/neu.de.md:1: no front matter — start the file with a '---' line, then the fields,"
+        " then another '---' line",
+    ),
+    "broken site.yaml": (
+        {"site.yaml": "title: [x\n"},
+        "site.yaml:2: broken YAML: did not find expected ',' or ']' (while parsing a flow sequence)"
+        " — check indentation, colons and quotes; put text containing ': ' in quotes",
+    ),
+    "site.yaml that is not a mapping": (
+        {"site.yaml": "- de\n- en\n"},
+        "site.yaml:1: expected fields as 'name: value' lines — see README.md for an example",
+    ),
     "unknown setting": (
         {"site.yaml": "languages: [de, en]\ndefault_language: de\ntitel: x\n"},
         "site.yaml:3: unknown setting 'titel' — did you mean 'title'?",
@@ -224,3 +263,38 @@ def test_template_mistake_is_reported_with_template_line(site_dir, tmp_path):
     messages = [str(p) for p in result.problems.errors]
     assert any(m.startswith(f"{templates}/page.html:2: template error: 'nothing_here' is undefined") for m in messages)
     assert not (tmp_path / "output").exists()
+
+
+def test_a_link_out_of_the_content_folder_is_refused(site_dir, good_output, tmp_path):
+    outside = tmp_path / "secret.de.md"
+    outside.write_text(actor(), encoding="utf-8")
+    (site_dir / "actors/geheim.de.md").symlink_to(outside)
+    assert messages(site_dir, tmp_path) == [
+        f"{site_dir}/actors/geheim.de.md: links to a file outside the content folder"
+        " — copy the file into content/ instead of linking to it"
+    ]
+
+
+def test_raw_html_is_cleaned_with_a_warning_and_front_matter_is_escaped(site_dir, tmp_path):
+    write(
+        site_dir,
+        {
+            "actors/neu.de.md": actor(body='Text.\n\n<script>alert("x")</script>\n\n<p onmouseover="x()">Hallo</p>\n')
+            .replace("title: Neu", "title: Neu <script>alert(1)</script>")
+            .replace("summary: Ein neuer Akteur.", "summary: '<img src=x onerror=alert(1)>'"),
+        },
+    )
+    result = build_into(site_dir, tmp_path / "output")
+    assert not result.problems.errors
+    assert [str(p) for p in result.problems.warnings if "neu.de.md" in p.path] == [
+        f"{site_dir}/actors/neu.de.md:9: warning: <script> was removed from the text"
+        " — write the text in Markdown; only simple HTML without scripts or styles is kept",
+        f"{site_dir}/actors/neu.de.md:11: warning: the attribute onmouseover= of <p> was removed from the text"
+        " — write the text in Markdown; only simple HTML without scripts or styles is kept",
+    ]
+    page = (tmp_path / "output/de/akteure/neu/index.html").read_text(encoding="utf-8")
+    assert "alert" not in page.split("</head>")[1].replace("&lt;script&gt;alert(1)&lt;/script&gt;", "").replace(
+        "&lt;img src=x onerror=alert(1)&gt;", ""
+    )
+    assert "<h1>Neu &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+    assert "onmouseover" not in page and "<img" not in page

@@ -57,8 +57,8 @@ def test_tables_and_heading_anchors():
 
 
 def test_german_quotes_in_german_only():
-    assert MarkdownRenderer("de").render('"Zitat"', "de/", resolve).html == "<p>&bdquo;Zitat&ldquo;</p>"
-    assert MarkdownRenderer("en").render('"quote"', "en/", resolve).html == "<p>&ldquo;quote&rdquo;</p>"
+    assert MarkdownRenderer("de").render('"Zitat"', "de/", resolve).html == "<p>„Zitat“</p>"
+    assert MarkdownRenderer("en").render('"quote"', "en/", resolve).html == "<p>“quote”</p>"
 
 
 def test_renderer_is_reusable_without_leaking_state():
@@ -112,3 +112,41 @@ def test_links_to_other_sites_are_marked_external_and_noopener():
     links = {a["href"]: a.get("rel") for a in BeautifulSoup(html, "html.parser").find_all("a")}
     assert links["https://example.org/"] == ["external", "noopener"]
     assert links["/de/"] is None and all(rel is None for href, rel in links.items() if "car-t" in href)
+
+
+def test_raw_html_is_cleaned_by_an_allow_list_and_each_removal_is_named_with_its_line():
+    source = (
+        'Text <b onclick="steal()">fett</b> und <abbr title="Good Manufacturing Practice">GMP</abbr><sup>1</sup>.\n'
+        "\n"
+        "<script>alert(1)</script>\n"
+        "\n"
+        "[klick](javascript:alert(1)) [mail](mailto:info@example.org)\n"
+        "\n"
+        '<iframe src="https://example.org/"></iframe>\n'
+        "\n"
+        '<div style="position:fixed;inset:0">Überall</div>\n'
+    )
+    rendered = MarkdownRenderer("de").render(source, "de/", resolve)
+    page = BeautifulSoup(rendered.html, "html.parser")
+    assert not page.find(["script", "iframe"]) and "alert" not in rendered.html
+    assert not any(name.startswith("on") or name == "style" for tag in page.find_all(True) for name in tag.attrs)
+    assert page.find("a", string="klick").get("href") is None
+    assert page.find("a", string="mail")["href"] == "mailto:info@example.org"
+    assert page.find("abbr")["title"] == "Good Manufacturing Practice" and page.find("sup").get_text() == "1"
+    assert page.find("b").get_text() == "fett" and page.find("div").get_text() == "Überall"
+    assert rendered.removed == (
+        (1, "the attribute onclick= of <b>"),
+        (3, "<script>"),
+        (5, "a javascript: link"),
+        (7, "<iframe>"),
+        (9, "the attribute style= of <div>"),
+    )
+
+
+def test_plain_markdown_loses_nothing_to_the_sanitizer():
+    source = "## Über uns\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- eins\n- [[car-t]]\n\n> Zitat\n\n`<script>` als Code\n"
+    rendered = MarkdownRenderer("de").render(source, "de/", resolve)
+    assert rendered.removed == ()
+    page = BeautifulSoup(rendered.html, "html.parser")
+    assert page.find("h2", id="ueber-uns") and page.find("table") and page.find("blockquote")
+    assert page.find("code").get_text() == "<script>"

@@ -173,6 +173,18 @@ class PageHandler(tornado.web.RequestHandler):
         self.get(path)
 
 
+class ReloadSocket(LiveReloadHandler):
+    """livereload's WebSocket, open only to pages of this preview.
+
+    livereload accepts a connection from any web page; a page of another site open in
+    the same browser could then listen in. Tornado's own check allows only pages whose
+    origin is the address the preview is reached at.
+    """
+
+    def check_origin(self, origin: str) -> bool:
+        return tornado.websocket.WebSocketHandler.check_origin(self, origin)
+
+
 def reload_browsers() -> None:
     """Tell every open page to reload (the livereload protocol's 'reload' command)."""
     for waiter in list(LiveReloadHandler.waiters):
@@ -224,7 +236,7 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> i
     preview.tidy()
     application = tornado.web.Application(
         [
-            (r"/livereload", LiveReloadHandler),
+            (r"/livereload", ReloadSocket),
             (r"/livereload\.js", LiveReloadJSHandler),
             (r"/(.*)", PageHandler, {"preview": preview, "port": port}),
         ]

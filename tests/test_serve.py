@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import queue
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import tornado.httpclient
+import tornado.websocket
 from bs4 import BeautifulSoup
 from conftest import FIXTURE
 from tornado.ioloop import IOLoop
@@ -193,3 +196,51 @@ def test_a_site_broken_from_the_start_is_served_once_fixed(tmp_path: Path):
         assert page.html["lang"] == "de"
     finally:
         server.stop()
+
+
+def test_malformed_requests_get_an_error_and_the_server_goes_on(server: Server):
+
+    host, port = urllib.parse.urlsplit(server.url).hostname, urllib.parse.urlsplit(server.url).port
+    requests = [
+        b"GARBAGE\r\n\r\n",
+        b"GET\r\n\r\n",
+        b"GET /de/ HTTP/9.9\r\n\r\n",
+        b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /%00/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /de/ HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"GET /de/ HTTP/1.1\r\n" + b"X: " + b"y" * 200_000 + b"\r\n\r\n",
+        b"\x00\xff\xfe\r\n\r\n",
+        b"GET /de/ HTTP/1.1\r\nHost: x\r\n",  # never finished: the server must not wait on it alone
+    ]
+    for request in requests:
+        with socket.create_connection((host, port), timeout=5) as connection:
+            try:
+                connection.sendall(request)
+                connection.shutdown(socket.SHUT_WR)
+                answer = connection.recv(200)
+            except OSError:
+                answer = b""  # the server may close on us; that is an answer too
+        if answer:
+            status = int(answer.split(b" ", 2)[1])
+            assert status in (400, 404, 405, 413, 414, 431, 505), (request[:40], answer)
+            assert b"Traceback" not in answer
+        assert server.get("/de/")[0] == 200  # still serving
+    assert not any("Traceback" in line for line in server.log)
+
+
+def test_only_the_previews_own_pages_may_listen_for_reloads(server: Server):
+    async def connect(origin: str | None) -> bool:
+        headers = {"Origin": origin} if origin else {}
+        request = tornado.httpclient.HTTPRequest(server.url.replace("http", "ws") + "livereload", headers=headers)
+        try:
+            connection = await websocket_connect(request)
+        except tornado.websocket.WebSocketError:
+            return False
+        except tornado.httpclient.HTTPClientError:
+            return False
+        connection.close()
+        return True
+
+    assert IOLoop.current().run_sync(lambda: connect(server.url.rstrip("/")), timeout=10)
+    assert not IOLoop.current().run_sync(lambda: connect("https://evil.example"), timeout=10)

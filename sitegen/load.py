@@ -185,6 +185,14 @@ def load_documents(
         shown = display_path(entry)
         if _IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
             continue
+        if entry.is_symlink() and not _inside(entry.resolve(), root):
+            problems.error(
+                shown,
+                0,
+                "links to a folder outside the content folder",
+                "move the folder into content/ instead of linking to it",
+            )
+            continue
         if entry.is_dir() and entry.name in SECTIONS:
             # os.scandir says what each entry is without asking the file system again.
             with os.scandir(entry) as scan:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from conftest import build_into, run_cli, snapshot, write
+
+from sitegen.pipeline import PROJECT_DIR
 
 ACTOR = """---
 title: Neu
@@ -298,3 +303,30 @@ def test_raw_html_is_cleaned_with_a_warning_and_front_matter_is_escaped(site_dir
     )
     assert "<h1>Neu &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
     assert "onmouseover" not in page and "<img" not in page
+
+
+def test_a_section_folder_linked_from_elsewhere_is_refused(site_dir, good_output, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(site_dir / "news", elsewhere)
+    (site_dir / "news").symlink_to(elsewhere, target_is_directory=True)
+    assert messages(site_dir, tmp_path) == [
+        f"{site_dir}/news: links to a folder outside the content folder"
+        " — move the folder into content/ instead of linking to it"
+    ]
+
+
+@pytest.mark.parametrize("target", ["root", "home", "project", "above the project", "content", "templates"])
+def test_output_folders_whose_replacement_would_lose_work_are_refused(site_dir, target):
+    folder = {
+        "root": Path("/"),
+        "home": Path.home(),
+        "project": PROJECT_DIR,
+        "above the project": PROJECT_DIR.parent,
+        "content": site_dir,
+        "templates": PROJECT_DIR / "templates",
+    }[target]
+    before = sorted(p.name for p in folder.iterdir())
+    result = run_cli("--content", str(site_dir), "--output", str(folder))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "refusing to replace this folder" in result.stderr or "would delete" in result.stderr, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before

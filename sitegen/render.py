@@ -14,6 +14,7 @@ import functools
 import hashlib
 import traceback
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ SECTION_DESCRIPTIONS = {
     "projects": N_("Joint projects and funded clusters of Saxony's life-sciences network."),
     "news": N_("News and events from Saxony's life-sciences network, newest first."),
 }
+
+# The network picture shows at most this many nodes (the real site has about 80).
+PICTURED_NODES = 160
 
 # Entity section → template; list sections have an index page each.
 TEMPLATES = {
@@ -340,9 +344,14 @@ class SiteRenderer:
             for name, edge_kind in (("topics", "topic"), ("member_of", "member"), ("partners", "partner")):
                 if entity.section == "actors":
                     edges += [network.Edge(slug, target, edge_kind) for target in entity.relations.get(name, ())]
-        ids = tuple(sorted(node.id for node in nodes))
         pairs = tuple(sorted({tuple(sorted((edge.source, edge.target))) for edge in edges}))
-        labelled = tuple(node.id for node in nodes if node.kind != "actor")
+        # A picture of more nodes than a screen can tell apart shows the best connected
+        # ones (topics first); the list after it names every connection.
+        degree = Counter(slug for pair in pairs for slug in pair)
+        ranked = sorted(nodes, key=lambda n: (n.kind != "topic", -degree[n.id], n.id))
+        ids = tuple(sorted(node.id for node in ranked[:PICTURED_NODES]))
+        pairs = tuple(pair for pair in pairs if pair[0] in ids and pair[1] in ids)
+        labelled = tuple(node.id for node in nodes if node.kind != "actor" and node.id in ids)
         models = self.cache.models if self.cache else None
         positions = memoized(models, ("network", ids, pairs, labelled), lambda: network.layout(ids, pairs, labelled))
         legend = {
@@ -351,7 +360,7 @@ class SiteRenderer:
             "actor": gettext("Actor"),
         }
         svg = network.network_svg(
-            nodes,
+            [node for node in nodes if node.id in positions],
             edges,
             positions,
             title=gettext("How actors, networks and topics connect"),

@@ -32,7 +32,7 @@ from .render import SECTION_TITLES, PageCache, render_site, template_versions
 from .schema import slugify
 from .search import search_documents, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
-from .write import UnsafeOutputError, check_output_dir, write_site, write_zip
+from .write import UnsafeOutputError, check_output_dir, recover_output, write_site, write_zip
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -203,27 +203,38 @@ def page_sources(site: Site) -> dict[str, str]:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the site; write output/ only when no stage found an error."""
+    """Build the site; write output/ only when no stage found an error.
+
+    What an interrupted build left beside output/ is put right first, so output/ holds a
+    whole site again even when this build then stops at an error. Two builds into the
+    same folder render side by side and take turns writing; a problem with the folder
+    (unsafe to replace, held too long by another build, not writable) is reported.
+    """
+    def refuse(result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
+        if isinstance(exc, UnsafeOutputError):
+            result.problems.error(display_path(exc.path), 0, exc.what, exc.how)
+        else:
+            result.problems.error(
+                display_path(options.output_dir),
+                0,
+                f"cannot write the site: {exc}",
+                "check free disk space and permissions",
+            )
+        return result
+
     try:
         protected = [options.templates_dir, options.locales_dir, options.assets_dir, PROJECT_DIR]
         check_output_dir(options.output_dir, protected, options.content_dir)
-    except UnsafeOutputError as exc:
-        result = BuildResult()
-        result.problems.error(display_path(exc.path), 0, exc.what, exc.how)
-        return result
+        recover_output(options.output_dir)
+    except (UnsafeOutputError, OSError) as exc:
+        return refuse(BuildResult(), exc)
     result = build_files(options)
     if result.problems:
         return result
     try:
         write_site(result.files, options.output_dir, page_sources(result.site))
-    except OSError as exc:
-        result.problems.error(
-            display_path(options.output_dir),
-            0,
-            f"cannot write the site: {exc}",
-            "check free disk space and permissions",
-        )
-        return result
+    except (UnsafeOutputError, OSError) as exc:
+        return refuse(result, exc)
     result.written = True
     return result
 

@@ -1,23 +1,59 @@
 """The only code that touches output/: build the new site aside, then swap it in whole.
 
 Input: the rendered files (site path → bytes). The new site is written into a fresh
-folder beside output/ and then put in place with two renames, so a visitor or a
-preview server never sees a half-written site, a failed build never reaches this
-module, and files of pages that no longer exist are gone with the old folder.
+folder beside output/ (`.output.new-XXXXXXXX`) and then put in place, so a visitor or a
+preview server never sees a half-written site, a build with errors writes nothing,
+and files of pages that no longer exist are gone with the old folder.
+
+The order of steps is what makes an interrupted build harmless:
+
+1. Lock: a build holds `.output.lock` beside output/ while it writes, so two builds into
+   the same folder take turns; one that waits too long gives up with `OutputBusyError`.
+2. Recover: whatever an earlier, interrupted build left beside output/ is put right
+   (`recover_output`) — a missing output/ gets its last complete site back, and
+   unfinished or retired folders are deleted.
+3. Stage: every file is written into the new folder, the marker file last, so a folder
+   with a marker is a complete site and one without is unfinished.
+4. Swap: on Linux one `renameat2(RENAME_EXCHANGE)` trades the two folders at once;
+   elsewhere two renames (output/ → `.output.old-XXXXXXXX`, new → output/) leave a moment
+   without output/, which step 2 of the next build repairs from the retired copy.
+5. Delete the old site, its marker first, so a half-deleted folder never looks complete.
+
+This holds when a build is stopped (Ctrl-C, kill, a crash), not when the machine loses
+power: the files are not synced to disk (`fsync`), which on a large site would cost
+more than the guarantee is worth for a folder that the next build rewrites anyway.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
+import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds into the same folder are not kept apart
+    fcntl = None
 
 # Marks a folder as made by this generator, so replacing it cannot destroy other work.
 MARKER = ".sitegen-output"
+
+# How long a build waits for another one writing the same output folder (seconds).
+LOCK_WAIT = 60.0
+
+# Names of the folders a build makes beside output/, after ".<output's name>" (tempfile's
+# eight random characters).
+_LEFTOVER = re.compile(r"\.(?:new|old)-[a-z0-9_]{8}")
 
 
 class UnsafeOutputError(Exception):
@@ -26,6 +62,15 @@ class UnsafeOutputError(Exception):
     def __init__(self, path: Path, what: str, how: str):
         super().__init__(f"{path}: {what} — {how}")
         self.path, self.what, self.how = path, what, how
+
+
+class OutputBusyError(UnsafeOutputError):
+    """Another build held the output folder for longer than this one would wait."""
+
+    def __init__(self, path: Path):
+        super().__init__(
+            path, "another build is writing this folder", "wait for it to finish or choose another --output"
+        )
 
 
 def check_output_dir(output_dir: Path, protected: list[Path], content_dir: Path) -> None:
@@ -50,7 +95,11 @@ def check_output_dir(output_dir: Path, protected: list[Path], content_dir: Path)
         )
     if target.exists() and not target.is_dir():
         raise UnsafeOutputError(output_dir, "exists and is not a folder", "remove it or choose another output folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
+    _refuse_foreign(output_dir)
+
+
+def _refuse_foreign(output_dir: Path) -> None:
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / MARKER).exists():
         raise UnsafeOutputError(
             output_dir,
             "the folder holds files this generator did not write",
@@ -62,42 +111,202 @@ def write_site(files: Mapping[str, bytes], output_dir: Path, sources: Mapping[st
     """Write `files` into a new folder and swap it in place of `output_dir`.
 
     The marker file also records which source file each page came from (`sources`),
-    so `check` can name it beside a problem it finds in the built page.
+    so `check` can name it beside a problem it finds in the built page. While another
+    build writes the same folder this one waits, up to `LOCK_WAIT` seconds, then raises
+    `OutputBusyError`.
     """
     output_dir = output_dir.absolute()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
-    try:
-        for name, data in sorted(files.items()):
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        marker = {
-            "about": "Made by the site generator; this folder is replaced on every build.",
-            "sources": dict(sorted((sources or {}).items())),
-        }
-        (staging / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o755)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _swap(staging, output_dir)
+    with output_lock(output_dir):
+        _recover(output_dir)
+        # Checked again now that no other build can change the folder.
+        _refuse_foreign(output_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
+        try:
+            for name, data in sorted(files.items()):
+                path = staging / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            os.chmod(staging, 0o755)
+            _write_marker(staging, sources or {})
+        except BaseException:
+            _discard(staging)
+            raise
+        _swap(staging, output_dir)
+
+
+def _write_marker(folder: Path, sources: Mapping[str, str]) -> None:
+    # Written last: its presence is what tells recovery that the folder is complete.
+    marker = {
+        "about": "Made by the site generator; this folder is replaced on every build.",
+        "sources": dict(sorted(sources.items())),
+    }
+    (folder / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _swap(staging: Path, output_dir: Path) -> None:
-    if not output_dir.exists():
-        staging.rename(output_dir)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.old-", dir=output_dir.parent))
-    retired.rmdir()
-    output_dir.rename(retired)
+    try:
+        if not os.path.lexists(output_dir):
+            staging.rename(output_dir)
+            return
+        if _exchange(staging, output_dir):
+            _discard(staging)  # it holds the old site now
+            return
+        retired = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.old-", dir=output_dir.parent))
+        retired.rmdir()
+        output_dir.rename(retired)
+    except BaseException:
+        _discard(staging)
+        raise
+    # A build stopped here leaves no output/; the next one puts `retired` back (`_recover`).
     try:
         staging.rename(output_dir)
     except BaseException:
         retired.rename(output_dir)  # put the last good site back
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    _discard(retired)
+
+
+def _find_renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)  # glibc 2.28 and later
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        function.restype = ctypes.c_int
+    return function
+
+
+_renameat2 = _find_renameat2()
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Trade two paths in one step; False where the system or file system cannot."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # an old kernel, or a file system without it
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def _discard(folder: Path) -> None:
+    """Delete a retired or unfinished folder; it loses its marker first, so that a folder
+    half deleted is never taken for a complete site."""
+    with suppress(OSError):
+        if folder.is_symlink():
+            folder.unlink()
+            return
+        (folder / MARKER).unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def lock_path(output_dir: Path) -> Path:
+    """The lock file of `output_dir`: beside it, since the folder itself is replaced."""
+    return output_dir.parent / f".{output_dir.name}.lock"
+
+
+@contextmanager
+def output_lock(output_dir: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the lock of `output_dir` for as long as the `with` block runs.
+
+    Waits up to `wait` seconds (default `LOCK_WAIT`) while another build holds it, then
+    raises `OutputBusyError`. The lock is an `flock` on a file beside the folder, so the
+    system releases it when a build is killed. The holder removes the file before letting
+    go; a build that waited on the removed file sees that it was replaced and locks the
+    current one instead.
+    """
+    if fcntl is None:
+        yield
+        return
+    path = lock_path(output_dir.absolute())
+    deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _flock_before(handle, deadline):
+                raise OutputBusyError(output_dir)
+            if _is_current(handle, path):
+                break
+        except BaseException:
+            os.close(handle)
+            raise
+        os.close(handle)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still holding it, see above
+        os.close(handle)
+
+
+def _flock_before(handle: int, deadline: float) -> bool:
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.05, left))
+
+
+def _is_current(handle: int, path: Path) -> bool:
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def recover_output(output_dir: Path) -> None:
+    """Put right what an interrupted build left beside `output_dir` (see `_recover`).
+
+    Does nothing while another build holds the folder: that build recovers it itself.
+    """
+    output_dir = output_dir.absolute()
+    if not output_dir.parent.is_dir():
+        return
+    with suppress(OutputBusyError), output_lock(output_dir, wait=0):
+        _recover(output_dir)
+
+
+def _recover(output_dir: Path) -> None:
+    """With the lock held: give a missing `output_dir` its last complete site back, then
+    delete every folder an interrupted build left beside it.
+
+    Only a build stopped between the two renames of `_swap` leaves no output/; it leaves
+    the retired old site and the complete new one. The old one goes back: the stopped
+    build never said it succeeded, so the old site is the last good one.
+    """
+    leftovers = _leftovers(output_dir)
+    if not os.path.lexists(output_dir):
+        complete = [folder for folder in leftovers if (folder / MARKER).is_file()]
+        retired = [folder for folder in complete if folder.name.startswith(f".{output_dir.name}.old-")]
+        chosen = max(retired or complete, key=lambda folder: (folder / MARKER).stat().st_mtime, default=None)
+        if chosen is not None:
+            chosen.rename(output_dir)
+            leftovers.remove(chosen)
+    for folder in leftovers:
+        _discard(folder)
+
+
+def _leftovers(output_dir: Path) -> list[Path]:
+    """The staging and retired folders of `output_dir` — by name, never anything else."""
+    prefix = f".{output_dir.name}"
+    with os.scandir(output_dir.parent) as entries:
+        return sorted(
+            Path(entry.path)
+            for entry in entries
+            if entry.name.startswith(prefix)
+            and _LEFTOVER.fullmatch(entry.name, len(prefix))
+            and entry.is_dir(follow_symlinks=False)
+        )
 
 
 # A fixed time for every zip entry, so the same site gives the same zip, byte for byte.

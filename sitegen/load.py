@@ -172,14 +172,15 @@ def read_translation_record(content_dir: Path, problems: Problems) -> tuple[str,
 
 def load_documents(
     content_dir: Path, config: SiteConfig, problems: Problems, cache: BuildCache | None = None
-) -> list[SourceDocument]:
-    """Every Markdown file under content/<section>/, checked against its section's schema.
+) -> tuple[list[SourceDocument], frozenset[str]]:
+    """Every Markdown file under content/<section>/, checked against its section's schema,
+    and the slugs of well-named files that could not be read (their problems are reported).
 
     With a `cache`, a file unchanged since the last build is not read again; what was
     found wrong with it is reported again.
     """
     cache = cache or BuildCache()
-    documents = []
+    documents, broken = [], set()
     root = content_dir.resolve()
     for entry in sorted(content_dir.iterdir()):
         shown = display_path(entry)
@@ -202,6 +203,8 @@ def load_documents(
                     document = _load_file(file, f"{shown}/{file.name}", entry.name, root, config, problems, cache)
                     if document:
                         documents.append(document)
+                    elif (name := _FILE_NAME.match(file.name)) and name["lang"] in config.languages:
+                        broken.add(name["slug"])
         elif entry.is_dir():
             problems.unknown(shown, 0, "section folder", entry.name, SECTIONS)
         else:
@@ -212,7 +215,7 @@ def load_documents(
                 f"put pages in a section folder ({', '.join(SECTIONS)}), e.g. content/pages/{entry.name}",
             )
     cache.forget_unseen_files()
-    return documents
+    return documents, frozenset(broken)
 
 
 def _load_file(

@@ -107,6 +107,7 @@ def build_site(
     stale: frozenset[tuple[str, str]] = frozenset(),
     index_files: bool = False,
     cache: BuildCache | None = None,
+    broken: frozenset[str] = frozenset(),
 ) -> Site:
     """Pair, check and link the documents; the Site is complete when this returns.
 
@@ -114,11 +115,13 @@ def build_site(
     were accepted; their pages say so. `index_files` makes every link to a folder name
     its index.html, for reading from disk. With a `cache`, a body converted by the last
     build is reused when its text, address and the pages it links to are unchanged.
+    `broken` names slugs with a file that could not be read: what is missing because of
+    it is not reported again.
     """
     cache = cache or BuildCache()
     markdown, models = cache.markdown, cache.models
     grouped = _group_by_slug(documents, config, problems)
-    facts = {slug: _facts(docs, config, problems) for slug, docs in grouped.items()}
+    facts = {slug: _facts(docs, config, problems, slug in broken) for slug, docs in grouped.items()}
     # Drafts are left out, and so are relations to them; the pages relating to a draft
     # stay valid and show the relation once the draft is published.
     hidden = set() if drafts else {slug for slug, f in facts.items() if f.get("draft")}
@@ -176,7 +179,8 @@ def build_site(
                     f"{what} was removed from the text",
                     "write the text in Markdown; only simple HTML without scripts or styles is kept",
                 )
-            _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
+            if slug not in broken:  # the figures are in the file that could not be read
+                _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
             link_sites.append((doc, rendered.links))
     _check_links(link_sites, grouped, versions, hidden, problems)
 
@@ -270,7 +274,7 @@ def _primary(docs: Mapping[str, SourceDocument], config: SiteConfig) -> SourceDo
     return docs.get(config.default_language) or next(iter(docs.values()))
 
 
-def _facts(docs, config, problems) -> dict[str, Any]:
+def _facts(docs, config, problems, incomplete: bool = False) -> dict[str, Any]:
     primary = _primary(docs, config)
     section = primary.section
     for doc in docs.values():
@@ -285,7 +289,7 @@ def _facts(docs, config, problems) -> dict[str, Any]:
                     f"remove it here; facts are stated once, in the {primary.lang} file",
                 )
     for name, spec in SCHEMAS[section].items():
-        if spec.required and not spec.translatable and name not in primary.fields:
+        if spec.required and not spec.translatable and name not in primary.fields and not incomplete:
             problems.error(
                 primary.path, 1, f"required field '{name}' is missing", f"add '{name}: …' to the front matter"
             )

@@ -70,6 +70,7 @@ class Content:
 
     config: SiteConfig
     documents: list[SourceDocument]
+    broken: frozenset[str]  # slugs with a file that could not be read (already reported)
     record: Mapping[str, Acceptance]  # accepted translations (content/translations.json)
     record_path: str
 
@@ -86,10 +87,10 @@ def load_content(options: BuildOptions, problems: Problems, cache: BuildCache | 
     config = load_config(content, problems, options.base_url)
     if config is None:
         return None
-    documents = load_documents(content, config, problems, cache)
+    documents, broken = load_documents(content, config, problems, cache)
     record_path, record_text = read_translation_record(content, problems)
     record = parse_ledger(record_text, record_path, problems)
-    return Content(config, documents, record, record_path)
+    return Content(config, documents, broken, record, record_path)
 
 
 def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | None = None) -> Site | None:
@@ -108,6 +109,7 @@ def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | Non
         stale=stale,
         index_files=options.offline,
         cache=cache,
+        broken=content.broken,
     )
     return None if problems else site
 

@@ -330,3 +330,11 @@ def test_output_folders_whose_replacement_would_lose_work_are_refused(site_dir, 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "refusing to replace this folder" in result.stderr or "would delete" in result.stderr, result.stderr
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_broken_file_does_not_bring_consequential_errors_in_its_translation(site_dir, good_output, tmp_path):
+    source = site_dir / "actors/izi.de.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("city: Leipzig", "city: [Leipzig"), encoding="utf-8")
+    found = messages(site_dir, tmp_path)
+    assert len(found) == 1 and found[0].startswith(f"{site_dir}/actors/izi.de.md:"), found
+    assert "broken YAML" in found[0]

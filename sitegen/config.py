@@ -15,7 +15,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from .errors import Problems
-from .schema import LISTED_SECTIONS, SLUG
+from .schema import CONTROL, LISTED_SECTIONS, SLUG
 
 UNTRANSLATED_CHOICES = ("show", "hide")
 # Folder names site.yaml's `sections:` gives per language: the listed sections and the search page.
@@ -103,6 +103,14 @@ def check_config(
             if required and not (isinstance(value.get(lang), str) and value[lang].strip()):
                 problems.error(shown, lines[key], f"'{key}' has no text for '{lang}'", f"add {lang}: … under {key}")
                 ok = False
+            elif value.get(lang) is not None and not isinstance(value[lang], str):
+                problems.error(shown, lines[key], f"'{key}' for '{lang}' is not text", "write it on the same line")
+                ok = False
+            elif isinstance(value.get(lang), str) and CONTROL.search(value[lang]):
+                problems.error(
+                    shown, lines[key], f"'{key}' for '{lang}' contains a control character", "delete the escape"
+                )
+                ok = False
         for lang in value:
             if lang not in languages:
                 problems.error(
@@ -140,7 +148,8 @@ def check_config(
         return None
     for name, names in sections.items():
         if name not in FOLDERS:
-            problems.unknown(shown, lines["sections"], "section", name, FOLDERS)
+            # str(): YAML keys may be numbers, dates or null, too.
+            problems.unknown(shown, lines["sections"], "section", str(name), FOLDERS)
             ok = False
             continue
         if not isinstance(names, dict):
@@ -191,7 +200,7 @@ def check_config(
         publisher = {}
     for key, value in publisher.items():
         if key not in fields:
-            problems.unknown(shown, lines["publisher"], "publisher detail", key, fields)
+            problems.unknown(shown, lines["publisher"], "publisher detail", str(key), fields)
             ok = False
         elif value is not None and not isinstance(value, str):
             problems.error(shown, lines["publisher"], f"publisher {key} must be text", "put it in quotes")

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from types import MappingProxyType
 from typing import Any
 
@@ -29,13 +30,25 @@ _FILE_NAME = re.compile(r"^(?P<slug>.+?)\.(?P<lang>[A-Za-z_-]+)\.md$")
 # Which translation was accepted against which source text; see the `translations` module.
 TRANSLATION_RECORD = "translations.json"
 _IGNORED = re.compile(r"^\.|~$|\.sw[a-p]$|^#.*#$")  # hidden files and editor leftovers
+# Front matter needs three levels at most (figures: a list of mappings); libyaml's composer
+# crashes on some ten thousand, and deeper values would be deep for every later stage too.
+MAX_YAML_DEPTH = 20
+MAX_YAML_VALUES = 100_000  # what aliases may expand to: plenty for any page, no "billion laughs"
+_TOO_DEEP = (
+    f"nesting too deep (more than {MAX_YAML_DEPTH} levels of lists and mappings)",
+    "flatten the value: fields hold text, numbers, lists of them or a list of figures",
+)
+# Characters XML cannot hold (NUL is reported on its own): invisible, and fatal to the feeds.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+# What SafeConstructor raises besides YAMLError for a value it cannot make.
+_CONSTRUCTOR_ERRORS = (yaml.YAMLError, ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
 
 def display_path(path: Path) -> str:
     """The path as an editor would type it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside, or a symbolic link in a loop
         return str(path)
 
 
@@ -64,6 +77,11 @@ class YamlMapping:
 
 def parse_yaml_mapping(text: str, path: str, first_line: int, problems: Problems) -> YamlMapping | None:
     """Parse YAML that must be a mapping, keeping the file line of every key and list item."""
+    shape = _yaml_shape_problem(text)
+    if shape is not None:
+        line, what, how = shape
+        problems.error(path, first_line + line, what, how)
+        return None
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -101,13 +119,84 @@ def parse_yaml_mapping(text: str, path: str, first_line: int, problems: Problems
             continue
         try:
             result.values[key] = constructor.construct_document(value_node)
-        except yaml.YAMLError as exc:
-            problems.error(path, line, f"broken YAML value for '{key}': {exc}", "quote the value")
+        except _CONSTRUCTOR_ERRORS as exc:
+            # PyYAML raises plain Python errors for some values it cannot make, such as
+            # `2024-02-30` (a date that does not exist) or `!!int abc`.
+            mark = getattr(exc, "problem_mark", None)
+            if isinstance(exc, yaml.YAMLError):
+                what = getattr(exc, "problem", None) or "cannot be read"
+            elif isinstance(exc, ValueError):
+                what = str(exc).split(";")[0]  # e.g. "day is out of range for month"
+            else:
+                what = "it does not fit the type its tag (!!…) names"
+            problems.error(
+                path,
+                first_line + mark.line if mark else line,
+                f"broken YAML value for '{key}': {what}",
+                "quote the value to keep it as text",
+            )
             continue
         result.lines[key] = line
         if isinstance(value_node, yaml.SequenceNode):
             result.item_lines[key] = tuple(first_line + n.start_mark.line for n in value_node.value)
     return result
+
+
+def _yaml_shape_problem(text: str) -> tuple[int, str, str] | None:
+    """A problem with how deep or how large the YAML in `text` would become, as (line, what,
+    how), found from its parser events before anything is built; None when there is none.
+
+    libyaml's composer crashes the interpreter on some ten thousand nested levels, and a few
+    aliases that repeat each other (a "billion laughs") expand into more values than memory
+    holds, so both are refused before composing. Broken YAML is left to `yaml.compose` to
+    describe.
+    """
+    open_collections: list[tuple[str | None, int]] = []  # (anchor, values seen before it)
+    deepest_below: list[int] = [0]  # per open collection and the document: deepest child
+    depth_of: dict[str, int] = {}  # anchor → levels of nesting it stands for
+    size_of: dict[str, int] = {}  # anchor → values it stands for
+    values = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(open_collections) >= MAX_YAML_DEPTH:
+                    return line, *_TOO_DEEP
+                open_collections.append((event.anchor, values))
+                deepest_below.append(0)
+                values += 1
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, before = open_collections.pop()
+                depth, size = deepest_below.pop() + 1, values - before
+            elif isinstance(event, yaml.AliasEvent):
+                if any(event.anchor == anchor for anchor, _ in open_collections):
+                    return (
+                        line,
+                        f"the alias *{event.anchor} is inside what it stands for",
+                        "an alias may only repeat a value that is complete; write the values out",
+                    )
+                anchor, depth, size = None, depth_of.get(event.anchor, 0), size_of.get(event.anchor, 1)
+                values += size
+                if values > MAX_YAML_VALUES:
+                    return (
+                        line,
+                        f"aliases repeat too much: the fields would hold more than {MAX_YAML_VALUES:,} values",
+                        f"write the values out instead of repeating *{event.anchor}",
+                    )
+                if len(open_collections) + depth > MAX_YAML_DEPTH:
+                    return line, *_TOO_DEEP
+            elif isinstance(event, yaml.ScalarEvent):
+                anchor, depth, size = event.anchor, 0, 1
+                values += 1
+            else:
+                continue
+            if anchor is not None:
+                depth_of[anchor], size_of[anchor] = depth, size
+            deepest_below[-1] = max(deepest_below[-1], depth)
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def read_text(path: Path, shown: str, problems: Problems) -> str | None:
@@ -144,6 +233,15 @@ def read_text(path: Path, shown: str, problems: Problems) -> str | None:
             text[: text.index("\x00")].count("\n") + 1,
             "contains a NUL byte",
             "this is not a text file; remove it",
+        )
+        return None
+    control = _CONTROL.search(text)
+    if control:
+        problems.error(
+            shown,
+            text.count("\n", 0, control.start()) + 1,
+            f"contains the control character U+{ord(control.group()):04X}",
+            "delete it: no page can show it, and it makes the feeds invalid XML (it often comes with copied text)",
         )
         return None
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -186,13 +284,9 @@ def load_documents(
         shown = display_path(entry)
         if _IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
             continue
-        if entry.is_symlink() and not _inside(entry.resolve(), root):
-            problems.error(
-                shown,
-                0,
-                "links to a folder outside the content folder",
-                "move the folder into content/ instead of linking to it",
-            )
+        link_problem = _symlink_problem(entry, root, "folder")
+        if link_problem:
+            problems.error(shown, 0, *link_problem)
             continue
         if entry.is_dir() and entry.name in SECTIONS:
             # os.scandir says what each entry is without asking the file system again.
@@ -221,13 +315,9 @@ def load_documents(
 def _load_file(
     file: os.DirEntry, shown: str, section: str, root: Path, config: SiteConfig, problems: Problems, cache: BuildCache
 ) -> SourceDocument | None:
-    if file.is_symlink() and not _inside(Path(file.path).resolve(), root):
-        problems.error(
-            shown,
-            0,
-            "links to a file outside the content folder",
-            "copy the file into content/ instead of linking to it",
-        )
+    link_problem = _symlink_problem(Path(file.path), root, "file") if file.is_symlink() else None
+    if link_problem:
+        problems.error(shown, 0, *link_problem)
         return None
     if file.is_dir():
         problems.error(
@@ -266,6 +356,9 @@ def _load_file(
         stat = file.stat()
     except OSError as exc:
         problems.error(shown, 0, f"cannot be read: {exc.strerror}", "check that the file exists and may be read")
+        return None
+    if not S_ISREG(stat.st_mode):  # reading a named pipe or a device would wait forever
+        problems.error(shown, 0, "is not a regular file", "only Markdown files belong in content/; remove it")
         return None
     entry = cache.cached_file(shown, stat, (section, slug, lang))
     if entry is not None:
@@ -364,6 +457,21 @@ def load_assets(assets_dir: Path) -> dict[str, bytes]:
                     path = Path(dirpath) / name
                     files["assets/" + path.relative_to(assets_dir).as_posix()] = path.read_bytes()
     return files
+
+
+def _symlink_problem(path: Path, root: Path, kind: str) -> tuple[str, str] | None:
+    """What is wrong with the symbolic link `path` to a `kind` ('file' or 'folder'), if anything."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):  # a loop: RuntimeError up to Python 3.12, OSError after
+        return "is a symbolic link that leads to itself", f"remove it, or link to an existing {kind}"
+    if _inside(target, root):
+        return None
+    if kind == "folder":
+        return "links to a folder outside the content folder", "move the folder into content/ instead of linking to it"
+    return "links to a file outside the content folder", "copy the file into content/ instead of linking to it"
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -10,6 +10,7 @@ translation) are reported here. The returned `Site` is only read afterwards.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,18 @@ from .load import SourceDocument
 from .markup import LinkTarget, MarkdownRenderer, Rendered
 from .memo import BuildCache, Memo, intern
 from .schema import HOME_SLUG, LISTED_SECTIONS, RELATIONS, SCHEMAS
+
+# Quotes, lists, emphasis and elements nest this deep at most. Python-Markdown recurses per
+# level: deeper text is slow (lists take minutes at a few thousand levels), stops nesting
+# where the interpreter's recursion limit nears, or raises RecursionError.
+MAX_NESTING = 100
+# The start of a line: indentation, quote markers and list markers.
+_LINE_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*", re.M)
+_MARKER = re.compile(r">|[*+-]|\d+[.)]")
+# Start and end tags of the converted HTML, which the sanitizer has closed; void elements
+# (<br>, <hr>, …) have no end tag and are not counted.
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"})
 
 NEUTRAL_FIELDS = {
     section: tuple(name for name, spec in schema.items() if not spec.translatable)
@@ -151,7 +164,16 @@ def build_site(
         for lang, doc in docs.items():
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
-            rendered, linked = _convert(renderers[lang], doc.body, urls[slug, lang], link_tables[lang], markdown)
+            try:
+                rendered, linked = _convert(renderers[lang], doc.body, urls[slug, lang], link_tables[lang], markdown)
+            except TooDeepError as exc:
+                problems.error(
+                    doc.path,
+                    doc.body_line + exc.line,
+                    f"the text is nested too deeply (more than {MAX_NESTING} levels)",
+                    "flatten the quotes, lists, emphasis or HTML elements from here on",
+                )
+                rendered, linked = Rendered("", (), frozenset()), ()
             values = dict(
                 slug=slug,
                 section=doc.section,
@@ -234,15 +256,64 @@ def _convert(
     """
     key = (renderer.lang, renderer.index_files, url, body)
     known = memo.get(key)
+    if isinstance(known, TooDeepError):
+        raise known  # it depends on the text alone, which has not changed
     if known is not None:
         rendered, linked, slugs, targets = known
         if tuple(map(link_table.get, slugs)) == targets:
             return rendered, linked
-    rendered = renderer.render(body, url, link_table.get)
+    try:
+        _check_nesting(body)
+        try:
+            rendered = renderer.render(body, url, link_table.get)
+        except RecursionError:
+            raise TooDeepError(0) from None
+        if _html_depth(rendered.html) > MAX_NESTING:
+            raise TooDeepError(0)
+    except TooDeepError as exc:
+        memo.put(key, exc)
+        raise
     links = rendered.links
     linked = tuple(dict.fromkeys(link.slug for link in links if link.target))
     memo.put(key, (rendered, linked, tuple(link.slug for link in links), tuple(link.target for link in links)))
     return rendered, linked
+
+
+class TooDeepError(Exception):
+    """A body nests deeper than MAX_NESTING; `line` counts from the body's first line (0)."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+def _check_nesting(body: str) -> None:
+    """Refuse Markdown whose lines start deeper than MAX_NESTING, before it is converted.
+
+    Each quote or list marker at the start of a line is a level, and so are four columns of
+    indentation (after the one space that follows each marker).
+    """
+    for match in _LINE_PREFIX.finditer(body):
+        prefix = match.group(0)
+        if len(prefix) > MAX_NESTING:  # every level takes a character: most lines stop here
+            markers = len(_MARKER.findall(prefix))
+            columns = prefix.count(" ") + 4 * prefix.count("\t") - markers
+            if markers + max(columns, 0) // 4 > MAX_NESTING:
+                raise TooDeepError(body.count("\n", 0, match.start()))
+
+
+def _html_depth(html: str) -> int:
+    """How deep the elements of `html` nest."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(html):
+        if self_closing or tag.lower() in _VOID_TAGS:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _fallback_order(config: SiteConfig, lang: str) -> tuple[str, ...]:

@@ -212,6 +212,7 @@ def build(options: BuildOptions) -> BuildResult:
     same folder render side by side and take turns writing; a problem with the folder
     (unsafe to replace, held too long by another build, not writable) is reported.
     """
+
     def refuse(result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
         if isinstance(exc, UnsafeOutputError):
             result.problems.error(display_path(exc.path), 0, exc.what, exc.how)

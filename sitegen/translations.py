@@ -125,6 +125,9 @@ def parse_ledger(data: str | None, shown: str, problems: Problems) -> dict[str, 
     except json.JSONDecodeError as exc:
         problems.error(shown, exc.lineno, f"broken translation record: {exc.msg}", hint)
         return {}
+    except RecursionError:
+        problems.error(shown, 1, "broken translation record: nested too deeply", hint)
+        return {}
     entries = raw.get("translations") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         problems.error(shown, 1, "broken translation record: no 'translations' mapping", hint)

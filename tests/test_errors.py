@@ -59,7 +59,7 @@ CASES = {
     ),
     "wrong type": (
         {"actors/neu.de.md": actor("founded: neunzehnhundert\n")},
-        "actors/neu.de.md:6: 'founded': expected a whole number such as 1997",
+        "actors/neu.de.md:6: 'founded': expected a whole number such as 1997 — write digits only, without quotes",
     ),
     "missing required translatable field": (
         {"actors/neu.en.md": "---\ntitle: New\n---\nText.\n"},
@@ -181,7 +181,7 @@ CASES = {
     ),
     "a year as text": (
         {"actors/neu.de.md": actor("founded: neunzehnhundert\n")},
-        "actors/neu.de.md:6: 'founded': expected a whole number such as 1997",
+        "actors/neu.de.md:6: 'founded': expected a whole number such as 1997 — write digits only, without quotes",
     ),
     "a list where text belongs": (
         {"actors/neu.de.md": "---\ntitle: [Neu, Alt]\nsummary: x\ntype: company\n---\n"},
@@ -189,7 +189,8 @@ CASES = {
     ),
     "a list where a web address belongs": (
         {"actors/neu.de.md": actor("website: [https://example.org]\n")},
-        "actors/neu.de.md:6: 'website': expected a web address starting with https:// or http://",
+        "actors/neu.de.md:6: 'website': expected a web address starting with https:// or http://"
+        " — write the whole address, e.g. https://www.example.org/",
     ),
     "misspelled relation target": (
         {"actors/neu.de.md": actor("topics: [zelltherapy]\n")},

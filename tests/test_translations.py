@@ -209,3 +209,15 @@ def test_strict_build_turns_warnings_into_errors(site_dir, tmp_path):
     strict = build_into(site_dir, tmp_path / "b", locales_dir=locales, strict=True)
     assert [str(p) for p in strict.problems.errors] == [expected]
     assert not strict.written and not (tmp_path / "b").exists()
+
+
+def test_a_record_nested_too_deeply_is_a_problem_not_a_crash():
+    from sitegen.errors import Problems
+    from sitegen.translations import parse_ledger
+
+    problems = Problems()
+    assert parse_ledger("[" * 100_000 + "]" * 100_000, "content/translations.json", problems) == {}
+    assert [str(p) for p in problems.errors] == [
+        "content/translations.json:1: broken translation record: nested too deeply — restore content/translations.json"
+        " from version control, or delete it and accept the translations again"
+    ]

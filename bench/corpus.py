@@ -35,7 +35,8 @@ sections:
 untranslated: show
 """
 
-CITIES = ("Leipzig", "Dresden", "Chemnitz", "Freiberg", "Zwickau", "Görlitz", "Bautzen", "Plauen", "Meißen", "Pirna")
+# Cities with a position in data/places.yaml, so the maps can place every actor.
+CITIES = ("Leipzig", "Dresden", "Chemnitz")
 TYPES = ("research-institute", "university", "clinic", "company", "startup", "network", "agency", "infrastructure")
 
 WORDS = {

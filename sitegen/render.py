@@ -295,6 +295,7 @@ class SiteRenderer:
         return context
 
     # -- the home page's pictures ----------------------------------------------------
+    @functools.cached_property
     def cities(self) -> list[tuple[str, str, list[Item]]]:
         """Each city with a known position and the actors there: (name, anchor id, items), A–Z."""
         found: dict[str, list[str]] = {}
@@ -311,7 +312,7 @@ class SiteRenderer:
         links as a list beside it."""
         gettext, ngettext = self.locale.gettext, self.locale.ngettext
         markers, cities = [], []
-        for name, anchor, items in self.cities():
+        for name, anchor, items in self.cities:
             href = f"{index_href}#{anchor}"
             label = ngettext("%(city)s: %(num)d actor", "%(city)s: %(num)d actors", len(items)) % {
                 "city": name,
@@ -350,8 +351,9 @@ class SiteRenderer:
         degree = Counter(slug for pair in pairs for slug in pair)
         ranked = sorted(nodes, key=lambda n: (n.kind != "topic", -degree[n.id], n.id))
         ids = tuple(sorted(node.id for node in ranked[:PICTURED_NODES]))
-        pairs = tuple(pair for pair in pairs if pair[0] in ids and pair[1] in ids)
-        labelled = tuple(node.id for node in nodes if node.kind != "actor" and node.id in ids)
+        shown = set(ids)
+        pairs = tuple(pair for pair in pairs if pair[0] in shown and pair[1] in shown)
+        labelled = tuple(node.id for node in nodes if node.kind != "actor" and node.id in shown)
         models = self.cache.models if self.cache else None
         positions = memoized(models, ("network", ids, pairs, labelled), lambda: network.layout(ids, pairs, labelled))
         legend = {
@@ -359,18 +361,20 @@ class SiteRenderer:
             "network": gettext("Network or cluster"),
             "actor": gettext("Actor"),
         }
-        svg = network.network_svg(
-            [node for node in nodes if node.id in positions],
-            edges,
-            positions,
-            title=gettext("How actors, networks and topics connect"),
-            description=gettext(
-                "Each topic and network is linked to the actors working on it or belonging to it; "
-                "lines between actors are partnerships. The list after the picture gives the same links."
-            ),
-            legend=legend,
+        title = gettext("How actors, networks and topics connect")
+        description = gettext(
+            "Each topic and network is linked to the actors working on it or belonging to it; "
+            "lines between actors are partnerships. The list after the picture gives the same links."
         )
-        return dict(network=svg, connections=network.connections(nodes, edges, collation_key))
+
+        def draw() -> dict[str, Any]:
+            pictured = [node for node in nodes if node.id in positions]
+            svg = network.network_svg(pictured, edges, positions, title=title, description=description, legend=legend)
+            return dict(network=svg, connections=network.connections(nodes, edges, collation_key))
+
+        # Placing the labels takes a while: the same picture as last build is taken as it is.
+        key = ("network-picture", tuple(nodes), tuple(edges), tuple(positions.items()), title, description)
+        return memoized(models, (*key, *legend.items()), draw)
 
     def key_figures(self) -> list[tuple[int, str]]:
         """Counts the home page leads with: actors, networks, topics, cities, connections."""
@@ -378,7 +382,7 @@ class SiteRenderer:
         actors = [slug for slug in site.sections["actors"] if self.listed(slug)]
         networks = sum(1 for slug in actors if site.entities[slug].facts.get("type") == "network")
         topics = sum(1 for slug in site.sections["topics"] if self.listed(slug))
-        cities = len(self.cities())
+        cities = len(self.cities)
         pairs = {
             frozenset((slug, other))
             for slug, entity in site.entities.items()

@@ -24,8 +24,10 @@ from typing import Any
 
 from .errors import Problems
 from .load import display_path, parse_yaml_mapping, read_text
+from .schema import Field, convert
 
 Position = tuple[float, float]  # (latitude, longitude) in degrees, as `coordinates` are written
+COORDINATES = Field("coordinates", "coordinates")
 
 
 @dataclass(frozen=True)
@@ -96,19 +98,12 @@ def _read_places(path: Path, shown: str, problems: Problems) -> dict[str, Positi
         return None
     places = {}
     for name, value in parsed.values.items():
-        ok = (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            and -90 <= value[0] <= 90
-            and -180 <= value[1] <= 180
-        )
-        if not ok:
+        try:
+            places[name] = convert(COORDINATES, value)  # the rule of an actor's `coordinates:`
+        except ValueError:
             problems.error(
                 shown, parsed.lines[name], f"'{name}' needs [latitude, longitude]", f"write e.g. {name}: [51.34, 12.37]"
             )
-            continue
-        places[name] = (float(value[0]), float(value[1]))
     return places
 
 

@@ -6,7 +6,7 @@ units. It depends on ids and edges only, not on a language, so a caller computes
 build. `network_svg` draws the nodes that have a position: edges underneath, then each node
 as one link with an accessible name and a `<title>`, topics and networks with a visible
 label, then a legend in the caller's words. No inline styles, scripts or external references:
-classes only, styled by `NETWORK_CSS`. `connections` gives the same links for a list beside it.
+classes only, styled by assets/style.css. `connections` gives the same links for a list beside it.
 
 Output is byte-identical from build to build (sorted inputs, fixed seed, coordinates rounded
 to 0.1). The viewBox is `WIDTH` = 360 wide: label text of `FONT_SIZE` stays ≥ 11 CSS px while
@@ -35,25 +35,6 @@ HUB_DISTANCE = 64  # between two labelled nodes
 SEED = 1789
 _CENTRE = object()  # a node no caller can name
 LABELLED_KINDS = ("network", "topic")
-
-NETWORK_CSS = """\
-.net { display: block; width: 100%; height: auto; max-width: 40rem; margin: 0 auto; }
-.net text { fill: var(--text); paint-order: stroke;
-  stroke: var(--bg); stroke-width: 3px; stroke-linejoin: round; }
-.net-edge { stroke: var(--line); stroke-width: 1; }
-.net-edge-member { stroke: var(--muted); stroke-dasharray: 4 3; }
-.net-edge-partner { stroke: var(--accent); stroke-width: 1.5; }
-.net-shape { stroke: var(--bg); stroke-width: 1.5; }
-.net-actor .net-shape { fill: var(--muted); }
-.net-network .net-shape { fill: var(--accent); }
-.net-topic .net-shape { fill: var(--accent-soft); stroke: var(--accent); }
-.net-topic text { font-weight: 600; }
-.net-hit { fill: transparent; }
-.net-node:hover .net-shape, .net-node:focus-visible .net-shape { stroke: var(--text); stroke-width: 3; }
-.net-node:hover text { text-decoration: underline; }
-.net-node:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
-.net-node:focus-visible text { text-decoration: underline; fill: var(--accent); }
-"""
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from sitegen.pipeline import BuildOptions, pack
 
+from .browsing import CHROMIUM, LAUNCH_ARGS
+
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-# Chromium's own background traffic would be refused by a closed network; these flags stop it.
-QUIET = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +34,7 @@ def unpacked(tmp_path_factory) -> Path:
 def browser():
     assert CHROMIUM.exists(), "install Debian's chromium: apt-get install chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", *QUIET])
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
         browser.close()
 

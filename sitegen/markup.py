@@ -253,6 +253,39 @@ class _ExternalLinks(Treeprocessor):
                 link.set("rel", "external noopener")
 
 
+# The Markdown extensions every body is converted with, in this order.
+EXTENSIONS = (
+    "tables",
+    "fenced_code",
+    "footnotes",
+    "attr_list",
+    "def_list",
+    "abbr",
+    "sane_lists",
+    "admonition",
+    "smarty",
+    "toc",
+)
+# Extensions that change nothing in a text without their marker, so a body without it is
+# converted without them (tests/test_markup.py checks the HTML is the same either way).
+# Each pattern finds everything the extension's own patterns start with, or more.
+_OPTIONAL_EXTENSIONS = {
+    "tables": re.compile(r"\|"),
+    "fenced_code": re.compile(r"```|~~~"),
+    "footnotes": re.compile(r"\[\^"),
+    "attr_list": re.compile(r"\{"),
+    "def_list": re.compile(r"^[ ]{0,3}:", re.MULTILINE),
+    "abbr": re.compile(r"\*\["),
+    "admonition": re.compile(r"!!!"),
+    "smarty": re.compile(r"['\"]|\.\.\.|<<|>>"),
+}
+# Dashes are smarty's too, but '--' is mostly a table's border row; a body whose only
+# dashes are of that kind is converted without smarty, and again with it if its HTML
+# shows '--' in a text after all (`_TEXT_DASHES` on the HTML without its tags).
+_DASHES = re.compile(r"--")
+_TEXT_DASHES = re.compile(r"--(?![^<]*>)")
+
+
 class MarkdownRenderer:
     """One Markdown converter per language, reused for every page of that language."""
 
@@ -261,34 +294,42 @@ class MarkdownRenderer:
         self.page_url = ""
         self.resolve: Resolver = lambda slug: None
         self.links: list[CrossLink] = []
-        self._md = markdown.Markdown(
-            extensions=[
-                "tables",
-                "fenced_code",
-                "footnotes",
-                "attr_list",
-                "def_list",
-                "abbr",
-                "sane_lists",
-                "admonition",
-                "smarty",
-                "toc",
-            ],
+        self._converters: dict[frozenset[str], markdown.Markdown] = {}
+        self._used: frozenset[str] = frozenset()
+
+    def _uses(self, text: str) -> frozenset[str]:
+        """The optional extensions whose syntax occurs in `text`: one that does not occur
+        gives the same HTML without it, and costs time (smarty alone half of it)."""
+        return frozenset(name for name, marker in _OPTIONAL_EXTENSIONS.items() if marker.search(text))
+
+    def _convert(self, used: frozenset[str], text: str) -> str:
+        self._used, self.links = used, []
+        md = self._converters.get(used)
+        if md is None:
+            md = self._converters[used] = self._make_converter(used)
+        md.reset()
+        return md.convert(text)
+
+    def _make_converter(self, optional: frozenset[str]) -> markdown.Markdown:
+        md = markdown.Markdown(
+            extensions=[*(name for name in EXTENSIONS if name not in _OPTIONAL_EXTENSIONS or name in optional)],
             extension_configs={
                 "toc": {"slugify": slugify_heading},
-                "smarty": {"substitutions": _QUOTES.get(lang, {})},
+                "smarty": {"substitutions": _QUOTES.get(self.lang, {})},
             },
             output_format="html",
         )
         # Priority above the link pattern (160) so '[[' is never read as a Markdown link.
-        self._md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
+        md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
         # After the inline patterns (20), which make the links.
-        self._md.treeprocessors.register(_ExternalLinks(self._md), "external_links", 15)
+        md.treeprocessors.register(_ExternalLinks(md), "external_links", 15)
+        return md
 
     def render(self, text: str, page_url: str, resolve: Resolver) -> Rendered:
         self.page_url, self.resolve, self.links = page_url, resolve, []
-        self._md.reset()
-        html = self._md.convert(text)
+        html = self._convert(self._uses(text), text)
+        if "smarty" not in self._used and _DASHES.search(text) and _TEXT_DASHES.search(html):
+            html = self._convert(self._used | {"smarty"}, text)
         # Only a body with raw HTML (or a link Markdown passed through) can hold anything
         # the sanitizer removes; the others are cleaned without being looked at twice.
         removed = _removals(html, text) if "<" in text or ":" in text else ()

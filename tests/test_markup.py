@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sitegen import markup
 from sitegen.markup import LinkTarget, MarkdownRenderer, relative_url, slugify_heading
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 TARGETS = {
     "car-t": {"de": LinkTarget("de/themen/car-t/", "CAR-T-Zelltherapie", "de")},
@@ -150,3 +157,54 @@ def test_plain_markdown_loses_nothing_to_the_sanitizer():
     page = BeautifulSoup(rendered.html, "html.parser")
     assert page.find("h2", id="ueber-uns") and page.find("table") and page.find("blockquote")
     assert page.find("code").get_text() == "<script>"
+
+
+# -- converting with only the extensions a body uses -----------------------------------
+
+
+def _full_converter_html(text: str, lang: str = "de") -> str:
+    """`text` converted with every extension, as every body was before the selection."""
+    renderer = MarkdownRenderer(lang)
+    renderer._uses = lambda text: frozenset(markup._OPTIONAL_EXTENSIONS)
+    return renderer.render(text, "de/akteure/izi/", resolve).html
+
+
+def _content_bodies() -> list[str]:
+    return [path.read_text(encoding="utf-8").split("---", 2)[2] for path in sorted(CONTENT.glob("*/*.md"))]
+
+
+def test_extensions_left_out_change_nothing_on_the_real_content():
+    bodies = _content_bodies()
+    assert len(bodies) > 50
+    for body in bodies:
+        for lang in ("de", "en"):
+            assert MarkdownRenderer(lang).render(body, "de/akteure/izi/", resolve).html == _full_converter_html(
+                body, lang
+            )
+
+
+# Markdown's special characters and words, so random texts hit every extension's syntax.
+_PIECES = st.sampled_from(
+    ["a", "ß", " ", "\n", "\n\n", "    ", "\t", "|", "-", "--", "*", "_", "`", "```", "~~~", "[", "]", "(", ")",
+     "[^1]", "[^1]: x", "{", "}", "{: .x}", "{#id}", ":", ": ", "*[", "*[HTML]: Hyper", "HTML", "!!!", "!!! note",
+     "\n\na | b\n--- | ---\nc | d\n\n", "\n\nTerm\n  : Def\n\n", "\n## Kopf {#id}\n", "\n\n!!! note\n    x\n\n",
+     "\n\n```\ncode\n```\n\n", "x[^n]\n\n[^n]: Fuß\n", "\n\n*[ABC]: Abc\n", "„so“",
+     "a -- b", "\n\n| --- | --- |\n", "\n---\n", "<a title='--'>x</a>", "`--`", "![a'b](c)",
+     "'", '"', "...", "<<", ">>", "&", "#", "## ", ">", "1.", "<b>", "[[car-t]]", "=", "+", "\\"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_extensions_left_out_change_nothing_on_random_text(text):
+    assert MarkdownRenderer("de").render(text, "de/akteure/izi/", resolve).html == _full_converter_html(text)
+
+
+def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_extensions():
+    renderer = MarkdownRenderer("de")
+    renderer.render("## Titel\n\nText ohne Besonderes.", "de/a/", resolve)
+    renderer.render("| A | B |\n| --- | --- |\n| a | b |", "de/a/", resolve)  # dashes only in the border
+    renderer.render('Mit „Zitat“ und "Anführung" | Tabelle', "de/a/", resolve)
+    assert sorted(map(sorted, renderer._converters)) == [[], ["smarty", "tables"], ["tables"]]
+    renderer.render("| A | B |\n| --- | --- |\n| a -- b | b |", "de/a/", resolve)  # a dash in a cell
+    assert ["smarty", "tables"] in map(sorted, renderer._converters)

@@ -8,10 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import check, scaffold, translations
+from . import scaffold, translations
 from .errors import Problems
 from .load import TRANSLATION_RECORD, display_path, load_config
+from .parallel import default_jobs
 from .pipeline import BuildOptions, build, load_content, pack
+
+# What a build keeps for the next one, beside the content folder (store.py).
+CACHE_DIR = ".sitegen-cache"
 
 
 def add_build_options(parser: argparse.ArgumentParser, output: bool = True) -> None:
@@ -26,6 +30,20 @@ def add_build_options(parser: argparse.ArgumentParser, output: bool = True) -> N
     parser.add_argument(
         "--strict", action="store_true", default=argparse.SUPPRESS, help="treat warnings as errors (for CI)"
     )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=argparse.SUPPRESS,
+        help=f"processes that convert and render pages (default: all {default_jobs()} cores)",
+    )
+    if output:
+        parser.add_argument(
+            "--no-cache",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="build everything afresh, without reading or writing .sitegen-cache/ beside the content folder",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def options_from(args: argparse.Namespace) -> BuildOptions:
     defaults = BuildOptions()
+    content = getattr(args, "content", defaults.content_dir)
     return BuildOptions(
-        content_dir=getattr(args, "content", defaults.content_dir),
+        content_dir=content,
         output_dir=getattr(args, "output", defaults.output_dir),
         base_url=getattr(args, "base_url", None),
         drafts=getattr(args, "drafts", False),
         strict=getattr(args, "strict", False),
+        jobs=max(getattr(args, "jobs", default_jobs()), 1),
+        cache_dir=None if getattr(args, "no_cache", False) else content.absolute().parent / CACHE_DIR,
     )
 
 
@@ -136,14 +157,18 @@ def run_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    counts = ", ".join(
-        f"{lang}: {sum(1 for e in result.site.entities.values() if lang in e.versions)} pages"
-        for lang in result.site.config.languages
-    )
-    print(
-        f"Built {result.pages} HTML files ({counts}) into {display_path(options.output_dir)} "
-        f"in {time.perf_counter() - started:.2f} s."
-    )
+    summary = result.summarize()
+    counts = ", ".join(f"{lang}: {pages} pages" for lang, pages in summary.items() if lang != "html")
+    seconds = time.perf_counter() - started
+    if result.unchanged:
+        print(
+            f"Nothing changed since the last build; {display_path(options.output_dir)} holds its "
+            f"{summary['html']} HTML files ({counts}). Checked in {seconds:.2f} s."
+        )
+    else:
+        print(
+            f"Built {summary['html']} HTML files ({counts}) into {display_path(options.output_dir)} in {seconds:.2f} s."
+        )
     return 0
 
 
@@ -208,6 +233,8 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from . import check  # Beautiful Soup loads only for this command
+
     if not args.output.is_dir():
         print(f"{display_path(args.output)}: no built site here — run 'python build.py' first", file=sys.stderr)
         return 1

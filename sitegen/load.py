@@ -9,6 +9,7 @@ a file with problems is left out, so later stages only see well-formed documents
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -63,6 +64,7 @@ class SourceDocument:
     item_lines: Mapping[str, tuple[int, ...]]
     body: str
     body_line: int  # file line of the body's first line
+    body_digest: bytes  # of the body's text: what the converted body is cached by
 
     def line_of(self, name: str) -> int:
         return self.field_lines.get(name, 1)
@@ -415,6 +417,7 @@ def _parse_file(
             valid = False
     if not valid:
         return None
+    body = "\n".join(lines[end + 1 :])
     return SourceDocument(
         path=shown,
         section=section,
@@ -423,8 +426,9 @@ def _parse_file(
         fields=MappingProxyType(fields),
         field_lines=MappingProxyType(dict(parsed.lines)),
         item_lines=MappingProxyType(dict(parsed.item_lines)),
-        body="\n".join(lines[end + 1 :]),
+        body=body,
         body_line=end + 2,
+        body_digest=hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
     )
 
 

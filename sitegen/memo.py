@@ -60,6 +60,17 @@ class Memo(Generic[V]):
         self._current[key] = value
         return value
 
+    def offer(self, entries: dict[Hashable, V]) -> None:
+        """Entries for the next build to use (from a cache file); ones it does not use are dropped after it."""
+        self._current.update(entries)
+
+    def is_empty(self) -> bool:
+        return not self._previous and not self._current
+
+    def items(self) -> list[tuple[Hashable, V]]:
+        """What this build has used or made so far."""
+        return list(self._current.items())
+
     def next_build(self, keep_all: bool = False) -> None:
         """Start a build; drop what the last one did not use, unless `keep_all` (it failed)."""
         self._previous = {**self._previous, **self._current} if keep_all else self._current
@@ -151,6 +162,7 @@ class BuildCache:
     started: float = 0.0
     failed: bool = False  # whether the last build stopped on errors
     counts: dict[str, int] = field(default_factory=dict)  # pages rendered and reused by the last build
+    converted: int = 0  # Markdown bodies converted by the last build
     _seen_files: set[str] = field(default_factory=set)
 
     def next_build(self) -> None:
@@ -158,6 +170,7 @@ class BuildCache:
         the mistake can still reuse everything the last good build made."""
         self.started = time.time()
         self.counts = {"rendered": 0, "reused": 0}
+        self.converted = 0
         for memo in (self.markdown, self.pages, self.texts, self.models):
             memo.next_build(keep_all=self.failed)
         self.fingerprint.next_build(keep_all=self.failed)

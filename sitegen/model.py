@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from . import parallel
 from .config import SiteConfig
 from .errors import Problems, did_you_mean
 from .load import SourceDocument
@@ -121,6 +122,7 @@ def build_site(
     index_files: bool = False,
     cache: BuildCache | None = None,
     broken: frozenset[str] = frozenset(),
+    jobs: int = 1,
 ) -> Site:
     """Pair, check and link the documents; the Site is complete when this returns.
 
@@ -129,7 +131,8 @@ def build_site(
     its index.html, for reading from disk. With a `cache`, a body converted by the last
     build is reused when its text, address and the pages it links to are unchanged.
     `broken` names slugs with a file that could not be read: what is missing because of
-    it is not reported again.
+    it is not reported again. The bodies not taken from the cache are converted by up
+    to `jobs` processes.
     """
     cache = cache or BuildCache()
     markdown, models = cache.markdown, cache.models
@@ -158,6 +161,10 @@ def build_site(
     }
 
     renderers = {lang: MarkdownRenderer(lang, index_files) for lang in config.languages}
+    pages = [
+        (doc, urls[slug, lang]) for slug, docs in grouped.items() for lang, doc in docs.items() if (slug, lang) in urls
+    ]
+    cache.converted = _convert_all(pages, renderers, link_tables, markdown, jobs)
     versions: dict[str, dict[str, Version]] = defaultdict(dict)
     link_sites = []
     for slug, docs in grouped.items():
@@ -165,7 +172,7 @@ def build_site(
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
             try:
-                rendered, linked = _convert(renderers[lang], doc.body, urls[slug, lang], link_tables[lang], markdown)
+                rendered, linked = _converted(doc, urls[slug, lang], renderers[lang], link_tables[lang], markdown)
             except TooDeepError as exc:
                 problems.error(
                     doc.path,
@@ -245,23 +252,62 @@ def build_site(
     )
 
 
-def _convert(
-    renderer: MarkdownRenderer, body: str, url: str, link_table: Mapping[str, LinkTarget], memo: Memo
-) -> tuple[Rendered, tuple[str, ...]]:
-    """The body as HTML, and the slugs of the pages it links to (each once).
+def _convert_all(
+    pages: list[tuple[SourceDocument, str]],
+    renderers: Mapping[str, MarkdownRenderer],
+    link_tables: Mapping[str, Mapping[str, LinkTarget]],
+    memo: Memo,
+    jobs: int,
+) -> int:
+    """Convert every body the memo has no good entry for, in up to `jobs` processes, and
+    keep the results in the memo, where `_converted` finds them; how many there were."""
+    todo = [
+        (doc, url) for doc, url in pages if _known(doc, url, renderers[doc.lang], link_tables[doc.lang], memo) is None
+    ]
 
-    From the last build when the same text at the same address links to pages that
-    still have the same titles and addresses: the targets it found are compared with
-    the link table's, all at once.
-    """
-    key = (renderer.lang, renderer.index_files, url, body)
-    known = memo.get(key)
+    def convert(page: tuple[SourceDocument, str]) -> tuple[Rendered, tuple, tuple, tuple] | TooDeepError:
+        doc, url = page
+        return _convert(renderers[doc.lang], doc.body, url, link_tables[doc.lang])
+
+    for (doc, url), result in zip(todo, parallel.run_all(convert, todo, jobs), strict=True):
+        memo.put(_memo_key(doc, url, renderers[doc.lang]), result)
+    return len(todo)
+
+
+def _memo_key(doc: SourceDocument, url: str, renderer: MarkdownRenderer) -> tuple:
+    """What a body's HTML is made from, besides the pages it links to: its text (by its
+    digest), its address, its language and the kind of links."""
+    return (renderer.lang, renderer.index_files, url, doc.body_digest)
+
+
+def _known(doc, url, renderer, link_table, memo: Memo):
+    """The memo's conversion of the body, if its links still lead to the same titles and
+    addresses (the targets it found are compared with the link table's, all at once)."""
+    known = memo.get(_memo_key(doc, url, renderer))
     if isinstance(known, TooDeepError):
-        raise known  # it depends on the text alone, which has not changed
-    if known is not None:
-        rendered, linked, slugs, targets = known
-        if tuple(map(link_table.get, slugs)) == targets:
-            return rendered, linked
+        return known  # it depends on the text alone
+    if known is not None and tuple(map(link_table.get, known[2])) == known[3]:
+        return known
+    return None
+
+
+def _converted(
+    doc: SourceDocument, url: str, renderer: MarkdownRenderer, link_table: Mapping[str, LinkTarget], memo: Memo
+) -> tuple[Rendered, tuple[str, ...]]:
+    """The body as HTML, and the slugs of the pages it links to (each once)."""
+    known = _known(doc, url, renderer, link_table, memo)
+    if known is None:
+        known = memo.put(_memo_key(doc, url, renderer), _convert(renderer, doc.body, url, link_table))
+    if isinstance(known, TooDeepError):
+        raise known
+    return known[0], known[1]
+
+
+def _convert(
+    renderer: MarkdownRenderer, body: str, url: str, link_table: Mapping[str, LinkTarget]
+) -> tuple[Rendered, tuple[str, ...], tuple[str, ...], tuple[LinkTarget | None, ...]] | TooDeepError:
+    """The body converted: (HTML, slugs linked to, every link's slug, every link's target),
+    or the TooDeepError that says where it nests too deeply."""
     try:
         _check_nesting(body)
         try:
@@ -271,12 +317,10 @@ def _convert(
         if _html_depth(rendered.html) > MAX_NESTING:
             raise TooDeepError(0)
     except TooDeepError as exc:
-        memo.put(key, exc)
-        raise
+        return exc
     links = rendered.links
     linked = tuple(dict.fromkeys(link.slug for link in links if link.target))
-    memo.put(key, (rendered, linked, tuple(link.slug for link in links), tuple(link.target for link in links)))
-    return rendered, linked
+    return rendered, linked, tuple(link.slug for link in links), tuple(link.target for link in links)
 
 
 class TooDeepError(Exception):

@@ -7,11 +7,13 @@ is exactly one way content becomes a site.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
+from . import store
 from .assets import fingerprint
 from .config import SiteConfig
 from .errors import Problem, Problems
@@ -49,6 +51,8 @@ class BuildOptions:
     locales_dir: Path = PROJECT_DIR / "locales"
     assets_dir: Path = PROJECT_DIR / "assets"
     data_dir: Path = PROJECT_DIR / "data"  # the outline of Saxony and places, for the maps
+    jobs: int = 1  # processes that convert and render (the command line's default: all cores)
+    cache_dir: Path | None = None  # what a build keeps for the next (store.py); None: nothing
 
 
 @dataclass
@@ -58,10 +62,23 @@ class BuildResult:
     files: dict[str, bytes] = field(default_factory=dict)
     written: bool = False
     zip_path: Path | None = None  # where `pack` wrote the zip
+    unchanged: bool = False  # nothing had changed since the last build: output/ was left as it was
+    summary: dict[str, int] = field(default_factory=dict)  # "html" files, and pages per language
+
+    def summarize(self) -> dict[str, int]:
+        """The HTML files written and the pages of each language (from the last build when unchanged)."""
+        if self.unchanged or self.site is None:
+            return self.summary
+        entities = self.site.entities.values()
+        languages = self.site.config.languages
+        return {
+            "html": sum(1 for name in self.files if name.endswith(".html")),
+            **{lang: sum(1 for e in entities if lang in e.versions) for lang in languages},
+        }
 
     @property
     def pages(self) -> int:
-        return sum(1 for name in self.files if name.endswith(".html"))
+        return self.summarize().get("html", 0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | Non
         index_files=options.offline,
         cache=cache,
         broken=content.broken,
+        jobs=options.jobs,
     )
     return None if problems else site
 
@@ -171,7 +189,7 @@ def render(site: Site, options: BuildOptions, problems: Problems, cache: BuildCa
     if geography is None:
         return {}
     pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
-    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, pages))
+    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, pages, options.jobs))
     return files
 
 
@@ -231,7 +249,14 @@ def build(options: BuildOptions) -> BuildResult:
         recover_output(options.output_dir)
     except (UnsafeOutputError, OSError) as exc:
         return refuse(BuildResult(), exc)
-    result = build_files(options)
+    cache, inputs = BuildCache(), None
+    if options.cache_dir is not None:
+        inputs = _inputs_digest(options)
+        unchanged = _unchanged(options, inputs)
+        if unchanged is not None:
+            return unchanged
+        known = store.load_markdown(options.cache_dir, cache.markdown)
+    result = build_files(options, cache)
     if result.problems:
         return result
     try:
@@ -239,7 +264,46 @@ def build(options: BuildOptions) -> BuildResult:
     except (UnsafeOutputError, OSError) as exc:
         return refuse(result, exc)
     result.written = True
+    if options.cache_dir is not None:
+        _keep_for_next_build(options, cache, known, inputs, result)
     return result
+
+
+def _inputs_digest(options: BuildOptions) -> str | None:
+    """What the build reads (see store.inputs_digest), with every option but `jobs`."""
+    folders = [options.content_dir, options.templates_dir, options.locales_dir, options.assets_dir, options.data_dir]
+    return store.inputs_digest([folder.absolute() for folder in folders], replace(options, jobs=0))
+
+
+def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
+    """The last build's result when neither what it read nor what it wrote has changed since."""
+    stamp = store.read_stamp(options.cache_dir)
+    if inputs is None or stamp is None or stamp["inputs"] != inputs:
+        return None
+    if stamp["output"] != store.output_signature(options.output_dir.absolute()):
+        return None
+    report = stamp["report"]
+    return BuildResult(
+        problems=Problems(list(report["problems"])), written=True, unchanged=True, summary=report["summary"]
+    )
+
+
+def _keep_for_next_build(
+    options: BuildOptions, cache: BuildCache, known: int, inputs: str | None, result: BuildResult
+) -> None:
+    """Save the converted Markdown and the stamp of this build; a cache that cannot be
+    written is dropped: the next build just does more work."""
+    try:
+        if cache.converted or len(cache.markdown.items()) != known:
+            store.save_markdown(options.cache_dir, cache.markdown)
+        if inputs is None:
+            store.forget_stamp(options.cache_dir)
+        else:
+            report = {"problems": tuple(result.problems.items), "summary": result.summarize()}
+            store.write_stamp(options.cache_dir, inputs, options.output_dir.absolute(), report)
+    except OSError:
+        with suppress(OSError):
+            store.forget_stamp(options.cache_dir)
 
 
 def pack(options: BuildOptions, zip_path: Path | None = None) -> BuildResult:

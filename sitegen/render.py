@@ -25,7 +25,7 @@ import jinja2
 import pyuca
 from jinja2 import meta
 
-from . import publish
+from . import parallel, publish
 from .dates import PartialDate
 from .errors import Problems
 from .i18n import Locale
@@ -662,6 +662,48 @@ def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str
     return versions
 
 
+def _render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int) -> list[dict[str, bytes]]:
+    """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order.
+
+    A build with pages to reuse renders the few others here. One with nothing to reuse
+    (the first build of a process) renders them in up to `jobs` processes: each returns
+    a page's files with what it reported and the cache entries it made, and these are
+    added here in the order of the pages, so the build is the one a single process makes.
+    """
+    if parallel.workers(len(pages), jobs) == 1 or (cache is not None and not cache.memo.is_empty()):
+        return [page.render(template, problems, context, depends) for page, template, context, depends in pages]
+
+    def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int]]:
+        page, template, context, depends = page
+        found = Problems()
+        if cache is None:
+            return page.render(template, found, context, depends), found.items, [], {}
+        # A memo and counts of this page's own, to hand back from the worker process.
+        cache.memo, cache.counts = Memo(), dict.fromkeys(cache.counts, 0)
+        files = page.render(template, found, context, depends)
+        made = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
+        return files, found.items, made, cache.counts
+
+    if cache is None:
+        memo = counts = None
+    else:
+        memo, counts = cache.memo, cache.counts
+    try:
+        results = parallel.run_all(render, pages, jobs)
+    finally:
+        if cache is not None:
+            cache.memo, cache.counts = memo, counts
+    files = []
+    for page_files, found, made, page_counts in results:
+        problems.items.extend(found)
+        for key, value in made:
+            memo.put(key, value)
+        for name, count in page_counts.items():
+            counts[name] += count
+        files.append(page_files)
+    return files
+
+
 def _file_for(path: str) -> str:
     return path + "index.html" if path.endswith("/") or not path else path
 
@@ -685,12 +727,14 @@ def render_site(
     asset_names: Mapping[str, str],
     geography: Geography,
     cache: PageCache | None = None,
+    jobs: int = 1,
 ) -> dict[str, bytes]:
     """Every page of every language, plus the root language chooser and the 404 page.
 
     `asset_names` maps each file of assets/ to its name in the output (with its hash);
     `geography` places actors on the maps. With a `cache`, a page whose inputs are all
-    unchanged is taken from the last build.
+    unchanged is taken from the last build. With nothing to reuse, the pages are
+    rendered by up to `jobs` processes.
     """
     files: dict[str, bytes] = {}
     for slug in site.sections["actors"]:
@@ -712,11 +756,16 @@ def render_site(
             feeds[lang] = (publish.feed_path(site, lang), title)
             files[feeds[lang][0]] = feed
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
-    for lang in site.config.languages:
-        renderer = SiteRenderer(site, lang, envs[lang], locales, asset_names, geography, feeds.get(lang), cache)
-        for page, template, context, depends in renderer.pages():
-            files.update(page.render(template, problems, context, depends))
-            sitemap.append((page.absolute(page.path), page.alternates()))
+    pages = [
+        page
+        for lang in site.config.languages
+        for page in SiteRenderer(
+            site, lang, envs[lang], locales, asset_names, geography, feeds.get(lang), cache
+        ).pages()
+    ]
+    for (page, *_), page_files in zip(pages, _render_pages(pages, problems, cache, jobs), strict=True):
+        files.update(page_files)
+        sitemap.append((page.absolute(page.path), page.alternates()))
     default = site.config.default_language
     renderer = SiteRenderer(site, default, envs[default], locales, asset_names, geography, cache=cache)
     homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]

@@ -34,6 +34,7 @@ import watchfiles
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado.ioloop import IOLoop
 
+from . import store
 from .errors import Problem
 from .load import display_path
 from .memo import BuildCache
@@ -58,8 +59,12 @@ class Preview:
     """The served site: the last good build, the problems of the latest one, and the cache."""
 
     def __init__(self, options: BuildOptions, log: Callable[[str], None] = print):
-        self.options = replace(options, drafts=True)
+        # One process: forking beside the watcher's and server's threads is not safe, and
+        # after the first build there are only a few pages to make anyway.
+        self.options = replace(options, drafts=True, jobs=1)
         self.cache = BuildCache()
+        if options.cache_dir is not None:  # the bodies the last build converted
+            store.load_markdown(options.cache_dir, self.cache.markdown)
         self.files: dict[str, bytes] = {}
         self.errors: list[Problem] = []
         self.log = log

@@ -7,6 +7,10 @@ and files of pages that no longer exist are gone with the old folder.
 
 The order of steps is what makes an interrupted build harmless:
 
+A file whose bytes are those of the same file in the last build is not written again:
+the new folder gets a hard link to it, so it keeps its modification time and deploy
+tools see only the files that really changed.
+
 1. Lock: a build holds `.output.lock` beside output/ while it writes, so two builds into
    the same folder take turns; one that waits too long gives up with `OutputBusyError`.
 2. Recover: whatever an earlier, interrupted build left beside output/ is put right
@@ -123,16 +127,33 @@ def write_site(files: Mapping[str, bytes], output_dir: Path, sources: Mapping[st
         _refuse_foreign(output_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
         try:
+            made = {staging}
             for name, data in sorted(files.items()):
                 path = staging / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+                if path.parent not in made:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(path.parent)
+                if not _keep_unchanged(output_dir / name, path, data):
+                    path.write_bytes(data)
             os.chmod(staging, 0o755)
             _write_marker(staging, sources or {})
         except BaseException:
             _discard(staging)
             raise
         _swap(staging, output_dir)
+
+
+def _keep_unchanged(old: Path, new: Path, data: bytes) -> bool:
+    """Put the file of the last build at `new` when it holds `data` already, as a second
+    name of it (a hard link): its modification time stays, so tools that upload what
+    changed (rsync, most deploy tools) leave it alone. False when it must be written."""
+    try:
+        if os.stat(old, follow_symlinks=False).st_size != len(data) or old.read_bytes() != data:
+            return False
+        os.link(old, new, follow_symlinks=False)
+    except OSError:  # no such file, or a file system without hard links
+        return False
+    return True
 
 
 def _write_marker(folder: Path, sources: Mapping[str, str]) -> None:

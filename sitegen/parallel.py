@@ -1,0 +1,66 @@
+"""Work spread over several processes: the `--jobs` of a build.
+
+A build hands a list of items and a function to `run_all`, which gives back the results
+in the order of the items, as a loop would. The worker processes are forked from the
+build, so they start with everything it has made so far (the link tables, the site
+model, the templates) and only the items' indices and the results cross between
+processes. Where processes cannot be forked (Windows, macOS) or there is too little
+work to be worth starting them, the items are done in this process, one after another.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many items per process a fork costs more than it saves.
+MIN_ITEMS_PER_JOB = 24
+
+# The work of the current `run_all`, set before the workers are forked; they read it.
+_work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def workers(items: int, jobs: int) -> int:
+    """How many processes `run_all` uses for this many items: 1 means this one alone."""
+    return max(min(jobs, items // MIN_ITEMS_PER_JOB), 1) if can_fork() else 1
+
+
+def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """`[function(item) for item in items]`, done by up to `jobs` processes."""
+    jobs = workers(len(items), jobs)
+    if jobs == 1:
+        return [function(item) for item in items]
+    global _work
+    _work = (function, items)
+    try:
+        # Small chunks, so a process that got slow items is not waited for at the end.
+        size = max(1, min(64, len(items) // (jobs * 8)))
+        chunks = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_run_chunk, chunks, chunksize=1)
+    finally:
+        _work = None
+    return [result for chunk in done for result in chunk]
+
+
+def _run_chunk(indices: range) -> list[Any]:
+    function, items = _work
+    return [function(items[index]) for index in indices]

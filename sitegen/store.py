@@ -1,0 +1,150 @@
+"""What a build keeps on disk for the next one, in the cache folder (`.sitegen-cache/`).
+
+Two files, both only ever read by this generator:
+
+- `markdown.pickle`: every body converted by the last good build, by what it was made
+  from (its text's digest, its address, its language, the kind of links) and with the
+  titles and addresses of the pages it links to, which are compared before an entry is
+  used (model.py). A build in a new process converts only the bodies that changed.
+- `stamp.pickle`: a digest of everything the last good build read (each input file's
+  size, times and inode; the options; the generator's own code) and of the output folder
+  it wrote, with what it reported. A build whose inputs and output folder are both
+  unchanged has nothing to do: it reports the same again and leaves output/ as it is.
+
+Both are keyed by the generator's version (`code_version`: its source and the versions of
+the libraries that shape the HTML), so a new generator starts afresh. A cache file that
+cannot be read is ignored and replaced: the cache only ever saves time. It is pickle, so
+the cache folder must be as trusted as the code: it is the project's own, like output/.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from .memo import RACY_SECONDS, Memo
+
+MARKDOWN_FILE = "markdown.pickle"
+STAMP_FILE = "stamp.pickle"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the generator's code and of the libraries whose output it writes."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(_PACKAGE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in ("markdown", "nh3", "jinja2", "babel", "pyyaml", "networkx", "numpy", "pyuca"):
+        digest.update(f"{library}={version(library)}\0".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> Any:
+    """The value pickled at `path` for this version of the generator, or None."""
+    try:
+        with open(path, "rb") as handle:
+            stored = pickle.load(handle)
+    except Exception:  # missing, cut short, from another Python: the cache only saves time
+        return None
+    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != code_version():
+        return None
+    return stored[1]
+
+
+def _write(path: Path, value: Any) -> None:
+    """Pickle `value` at `path`, aside first, so a stopped build leaves the old file whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump((code_version(), value), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# -- converted Markdown ---------------------------------------------------------------
+
+
+def load_markdown(cache_dir: Path, memo: Memo) -> int:
+    """Give `memo` the conversions the last good build kept; how many there were."""
+    entries = _read(cache_dir / MARKDOWN_FILE)
+    if not isinstance(entries, dict):
+        return 0
+    memo.offer(entries)
+    return len(entries)
+
+
+def save_markdown(cache_dir: Path, memo: Memo) -> None:
+    """Keep the conversions this build used, and only those."""
+    _write(cache_dir / MARKDOWN_FILE, dict(memo.items()))
+
+
+# -- the stamp of the last good build ------------------------------------------------
+
+
+def inputs_digest(folders: Iterable[Path], settings: Any) -> str | None:
+    """A digest of every file under `folders` (by size, times and inode) and of `settings`,
+    or None when a file was modified so recently that another change in the same clock
+    tick could go unseen."""
+    now = time.time()
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr((code_version(), os.getcwd(), settings)).encode())
+    for folder in folders:
+        digest.update(f"\0{folder}\0".encode())
+        for path, stat in _walk(folder):
+            if now - stat.st_mtime < RACY_SECONDS:
+                return None
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0{stat.st_ino}\0".encode())
+    return digest.hexdigest()
+
+
+def output_signature(output_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file of the output folder by its path, with its size, modification time and inode."""
+    return {path: (stat.st_size, stat.st_mtime_ns, stat.st_ino) for path, stat in _walk(output_dir)}
+
+
+def _walk(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every entry under `folder` that is not a folder, with its stat (symbolic links followed)."""
+    found, todo = [], [str(folder)]
+    while todo:
+        current = todo.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir():
+                            todo.append(entry.path)
+                        else:
+                            found.append((entry.path, entry.stat()))
+                    except OSError:
+                        found.append((entry.path, os.lstat(entry.path)))
+        except OSError:
+            found.append((current, os.stat_result((0,) * 10)))  # unreadable: the build reports it
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def read_stamp(cache_dir: Path) -> Mapping[str, Any] | None:
+    stamp = _read(cache_dir / STAMP_FILE)
+    return stamp if isinstance(stamp, dict) else None
+
+
+def write_stamp(cache_dir: Path, inputs: str, output_dir: Path, report: Mapping[str, Any]) -> None:
+    _write(cache_dir / STAMP_FILE, {"inputs": inputs, "output": output_signature(output_dir), "report": dict(report)})
+
+
+def forget_stamp(cache_dir: Path) -> None:
+    (cache_dir / STAMP_FILE).unlink(missing_ok=True)

@@ -1,0 +1,234 @@
+"""Parallel builds, the cache kept on disk and builds with nothing to do (issue 9).
+
+Each way of building must give the files a plain build gives, byte for byte: one
+process without a cache is the reference. The corpus is the benchmark's, small.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import build_into, run_cli, snapshot
+
+from bench.corpus import generate
+from sitegen import parallel, store
+from sitegen.markup import MarkdownRenderer
+from sitegen.write import MARKER
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "content"
+    generate(folder, actors=80)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, tmp_path_factory) -> dict[str, bytes]:
+    """The corpus built by one process with no cache."""
+    output = tmp_path_factory.mktemp("reference") / "output"
+    result = build_into(corpus, output, jobs=1)
+    assert not result.problems.errors
+    assert result.pages > 160
+    return site_files(output)
+
+
+@pytest.fixture
+def conversions(monkeypatch) -> list[str]:
+    """The address of every body converted in this process from now on."""
+    converted = []
+    render = MarkdownRenderer.render
+
+    def counted(self, text, page_url, resolve):
+        converted.append(page_url)
+        return render(self, text, page_url, resolve)
+
+    monkeypatch.setattr(MarkdownRenderer, "render", counted)
+    return converted
+
+
+def site_files(output: Path) -> dict[str, bytes]:
+    """The files of the built site, without the marker (it names the source files' paths)."""
+    files = snapshot(output)
+    assert files.pop(MARKER)
+    return files
+
+
+def copy_of(corpus: Path, tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    shutil.copytree(corpus, content)
+    old = time.time() - 60  # older than the racy window, as files saved a while ago are
+    for path in content.rglob("*"):
+        os.utime(path, (old, old))
+    return content
+
+
+def edit(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    old = time.time() - 30
+    os.utime(path, (old, old))
+
+
+def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tmp_path, monkeypatch):
+    pools = []
+    fork = multiprocessing.get_context("fork")
+
+    class Counting:
+        def Pool(self, processes):  # noqa: N802 (multiprocessing's name)
+            pools.append(processes)
+            return fork.Pool(processes)
+
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: Counting())
+    result = build_into(corpus, tmp_path / "output", jobs=2)
+    assert not result.problems.errors
+    assert pools == [2, 2]  # the bodies were converted, and the pages rendered, by two processes
+    assert site_files(tmp_path / "output") == reference
+
+
+def test_the_parallel_build_reports_what_the_plain_one_reports(tmp_path):
+    content = tmp_path / "content"
+    generate(content, actors=60)
+    broken = content / "actors" / "akteur-00003.de.md"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n[[nirgends]]\n<script>x</script>\n", encoding="utf-8")
+    plain = build_into(content, tmp_path / "one", jobs=1).problems.items
+    parallel_ = build_into(content, tmp_path / "two", jobs=2).problems.items
+    assert [str(p) for p in parallel_] == [str(p) for p in plain]
+    assert any("nirgends" in str(p) for p in plain)
+
+
+def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    build_into(content, output, cache_dir=cache)
+    assert len(conversions) == 168  # every body, the first time
+    assert (cache / store.MARKDOWN_FILE).is_file()
+    assert site_files(output) == reference
+
+    shutil.rmtree(output)  # a warm build: the cache, a new output folder
+    conversions.clear()
+    build_into(content, output, cache_dir=cache)
+    assert conversions == []
+    assert site_files(output) == reference
+
+    # One body changes: only it is converted again, and the site is a fresh build's.
+    edit(content / "actors" / "akteur-00007.en.md", "\nA new closing sentence.\n")
+    conversions.clear()
+    build_into(content, output, cache_dir=cache)
+    assert conversions == ["en/actors/akteur-00007/"]
+    fresh = tmp_path / "fresh"
+    build_into(content, fresh)
+    assert site_files(output) == site_files(fresh) != reference
+
+
+def test_a_changed_title_converts_the_bodies_that_link_to_it(corpus, tmp_path, conversions):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    build_into(content, output, cache_dir=cache)
+    topic = content / "topics" / "thema-0001.de.md"
+    topic.write_text(topic.read_text(encoding="utf-8").replace('title: "', 'title: "Neu ', 1), encoding="utf-8")
+    old = time.time() - 30
+    os.utime(topic, (old, old))
+    conversions.clear()
+    build_into(content, output, cache_dir=cache)
+    linking = [path for path in (content / "actors").glob("*.de.md") if "[[thema-0001]]" in path.read_text()]
+    assert linking and len(conversions) >= len(linking)
+    fresh = tmp_path / "fresh"
+    build_into(content, fresh)
+    assert site_files(output) == site_files(fresh)
+    assert "Neu " in (output / "de" / "akteure" / linking[0].name.split(".")[0] / "index.html").read_text()
+
+
+def test_a_cache_that_cannot_be_read_is_ignored(corpus, reference, tmp_path, conversions):
+    content = copy_of(corpus, tmp_path)
+    cache = tmp_path / "cache"
+    build_into(content, tmp_path / "output", cache_dir=cache)
+    (cache / store.MARKDOWN_FILE).write_bytes(b"not a pickle")
+    (cache / store.STAMP_FILE).write_bytes(b"\x80\x05garbage")
+    shutil.rmtree(tmp_path / "output")
+    conversions.clear()
+    result = build_into(content, tmp_path / "output", cache_dir=cache)
+    assert not result.problems and not result.unchanged
+    assert len(conversions) == 168
+    assert site_files(tmp_path / "output") == reference
+
+
+def modified(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_ino) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_unchanged_files_are_not_written_again(corpus, tmp_path):
+    content = copy_of(corpus, tmp_path)
+    output = tmp_path / "output"
+    build_into(content, output)
+    before = modified(output)
+    edit(content / "actors" / "akteur-00011.de.md", "\nEin neuer Schlusssatz.\n")
+    build_into(content, output)
+    after = modified(output)
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    assert changed == [
+        ".sitegen-output",
+        *sorted(name for name in after if name.startswith("assets/search-de.")),
+        "de/akteure/akteur-00011/index.html",
+        "de/suche/index.html",
+    ]
+
+
+def test_a_build_with_nothing_changed_leaves_output_alone(corpus, tmp_path):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    first = build_into(content, output, cache_dir=cache)
+    assert not first.unchanged and first.problems.warnings  # the corpus has no publisher
+    before = modified(output)
+    again = build_into(content, output, cache_dir=cache)
+    assert again.unchanged and again.written
+    assert [str(p) for p in again.problems.items] == [str(p) for p in first.problems.items]
+    assert again.summarize() == first.summarize()
+    assert modified(output) == before
+
+    # A changed template, a changed output file and a deleted one each mean a real build.
+    (output / "de" / "index.html").write_text("edited by hand", encoding="utf-8")
+    repaired = build_into(content, output, cache_dir=cache)
+    assert not repaired.unchanged
+    assert "edited by hand" not in (output / "de" / "index.html").read_text(encoding="utf-8")
+    (output / "robots.txt").unlink()
+    assert not build_into(content, output, cache_dir=cache).unchanged
+    assert (output / "robots.txt").is_file()
+    assert build_into(content, output, cache_dir=cache).unchanged
+    edit(content / "topics" / "thema-0002.en.md", "\nMore.\n")
+    assert not build_into(content, output, cache_dir=cache).unchanged
+
+
+def test_a_file_saved_just_now_is_never_taken_as_unchanged(corpus, tmp_path):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    build_into(content, output, cache_dir=cache)
+    page = content / "actors" / "akteur-00002.de.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nFrisch gespeichert.\n", encoding="utf-8")
+    assert not build_into(content, output, cache_dir=cache).unchanged  # saved within the last seconds
+    assert "Frisch gespeichert." in (output / "de" / "akteure" / "akteur-00002" / "index.html").read_text()
+    assert not build_into(content, output, cache_dir=cache).unchanged  # still too recent to trust
+
+
+def test_the_command_line_keeps_a_cache_beside_the_content_and_takes_jobs(corpus, reference, tmp_path):
+    content = copy_of(corpus, tmp_path)
+    output = tmp_path / "output"
+    first = run_cli("--content", str(content), "--output", str(output), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    assert "Built " in first.stdout
+    assert (tmp_path / ".sitegen-cache" / store.STAMP_FILE).is_file()
+    assert site_files(output) == reference
+    again = run_cli("--content", str(content), "--output", str(output))
+    assert again.returncode == 0 and "Nothing changed since the last build" in again.stdout
+    assert again.stderr == first.stderr  # the same warnings
+    shutil.rmtree(tmp_path / ".sitegen-cache")
+    plain = run_cli("build", "--content", str(content), "--output", str(output), "--no-cache", "-j", "1")
+    assert plain.returncode == 0 and "Built " in plain.stdout
+    assert not (tmp_path / ".sitegen-cache").exists()
+    assert site_files(output) == reference

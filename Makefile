@@ -11,7 +11,7 @@ VNU_DIR := $(VENV)/vnu
 VNU_JAR := $(VNU_DIR)/node_modules/vnu-jar/build/dist/vnu.jar
 VNU_READY := $(VNU_DIR)/.ready-$(VNU_VERSION)
 
-.PHONY: site serve test test-browser browser-tools lint translations clean
+.PHONY: site serve test test-browser browser-tools lint translations bench clean
 
 site: $(READY)
 	$(PY) build.py
@@ -33,6 +33,12 @@ test-browser: browser-tools $(BROWSER_READY) $(VNU_READY)
 browser-tools:
 	@test -x /usr/bin/chromium || { echo "test-browser needs Debian's chromium: apt-get install chromium" >&2; exit 1; }
 	@command -v java >/dev/null || { echo "test-browser needs Java 17+ for the Nu Html Checker: apt-get install default-jre-headless" >&2; exit 1; }
+
+# This generator against Pelican, MkDocs and Hugo on generated sites of 1,000 and 5,000
+# actors (bench/run.py; the peers go into .venv-bench); writes bench/RESULTS.md. About 40 min.
+BENCH_ACTORS ?= 1000 5000
+bench: $(READY)
+	$(PY) -m bench.run --actors $(BENCH_ACTORS) --write
 
 lint: $(READY)
 	$(VENV)/bin/ruff check build.py sitegen tests bench

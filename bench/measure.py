@@ -6,7 +6,7 @@ CPU time is the user and system time of the command and its children (Linux coun
 child in once it has been waited for, as build workers and Hugo's threads are). Peak
 memory is the highest total of the processes' proportional set sizes (PSS: each page
 shared between processes counted once, split between them), read from /proc every
-10 ms, so a build that forks workers is charged for what they really add, and a
+50 ms, so a build that forks workers is charged for what they really add, and a
 single process for its resident memory.
 """
 
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLE_SECONDS = 0.01
+SAMPLE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)

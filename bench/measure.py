@@ -1,60 +1,72 @@
 """Wall time, CPU time and peak memory of a command and every process it starts.
 
     measure(["hugo", "--quiet"], cwd=project)
+    measure(build, sample=True)  # peak memory of several processes together
 
-CPU time is the user and system time of the command and its children (Linux counts a
-child in once it has been waited for, as build workers and Hugo's threads are). Peak
-memory is the highest total of the processes' proportional set sizes (PSS: each page
-shared between processes counted once, split between them), read from /proc every
-50 ms, so a build that forks workers is charged for what they really add, and a
-single process for its resident memory.
+The command runs under a small wrapper (this file, run as a script), which reports the
+wall time, the user and system time of the command and its children (Linux counts a
+child in once it has been waited for, as build workers and Hugo's threads are), and the
+largest resident set of any one of them (`ru_maxrss`): the peak memory of a command that
+is one process, exactly, and read without disturbing it.
+
+A command that forks workers needs their memory added up: with `sample=True` the peak
+is the highest total of the processes' proportional set sizes (PSS: each page shared
+between processes counted once, split between them), read from /proc every 50 ms.
+Reading PSS walks the processes' page tables and slows a build by up to a third, so
+times are taken from runs without sampling.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE_SECONDS = 0.05
+_REPORT = "\n@@measure "
 
 
 @dataclass(frozen=True)
 class Measurement:
     wall: float  # seconds
     cpu: float  # seconds, user + system, of the command and its children
-    peak_mb: float  # highest PSS total of its processes, in MiB
+    peak_mb: float  # MiB: the largest process, or with `sample` the highest PSS total
     returncode: int
     output: str  # stdout and stderr, for a failed command's message
 
 
-def measure(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Measurement:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+def measure(
+    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, sample: bool = False
+) -> Measurement:
+    wrapper = [sys.executable, str(Path(__file__).resolve()), *argv]
     process = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        wrapper, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
     peak = [0]
     done = threading.Event()
 
-    def sample() -> None:
+    def sampling() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], tree_pss_kb(process.pid))
             done.wait(SAMPLE_SECONDS)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = process.communicate()
-    wall = time.perf_counter() - started
+    sampler = threading.Thread(target=sampling, daemon=True)
+    if sample:
+        sampler.start()
+    raw, _ = process.communicate()
     done.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measurement(wall, cpu, peak[0] / 1024, process.returncode, output.decode("utf-8", "replace"))
+    if sample:
+        sampler.join()
+    output, _, report = raw.decode("utf-8", "replace").rpartition(_REPORT)
+    figures = json.loads(report)
+    peak_kb = peak[0] if sample else figures["maxrss_kb"]
+    return Measurement(figures["wall"], figures["cpu"], peak_kb / 1024, figures["returncode"], output)
 
 
 def tree_pss_kb(pid: int) -> int:
@@ -85,3 +97,18 @@ def _pss_kb(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _wrap(argv: list[str]) -> None:
+    """Run `argv`, then print what it took, after its own output."""
+    started = time.perf_counter()
+    returncode = subprocess.run(argv, stdin=subprocess.DEVNULL).returncode
+    wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}
+    sys.stdout.flush()
+    print(_REPORT + json.dumps({**figures, "returncode": returncode}), end="", flush=True)
+
+
+if __name__ == "__main__":
+    _wrap(sys.argv[1:])

@@ -14,6 +14,7 @@ description for assistive technology, use classes and presentation attributes on
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -170,13 +171,21 @@ def state_map(
 
 def locator_map(geography: Geography, position: Position, title: str, id_prefix: str = "locator") -> str:
     """A small picture of the state with one dot: where a profile's subject is."""
-    project = _Projection(geography.rings, 240, 8)
+    project, outline = _outline(geography.rings, 240, 8)
     x, y = project(position)
     return (
         f'<svg class="locator-map" viewBox="0 0 {project.width:g} {project.height:g}" role="img" '
         f'aria-labelledby="{id_prefix}-title">'
         f'<title id="{id_prefix}-title">{escape(title)}</title>'
-        f'<path class="map-state" d="{project.path(geography.rings)}"/>'
+        f'<path class="map-state" d="{outline}"/>'
         f'<circle class="map-dot" cx="{x:g}" cy="{y:g}" r="7"/>'
         "</svg>"
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _outline(rings: tuple[tuple[Position, ...], ...], width: int, padding: int) -> tuple[_Projection, str]:
+    """The projection of the state to this size, and its outline as an SVG path: the same
+    for every profile, made once (it took a millisecond per page)."""
+    project = _Projection(rings, width, padding)
+    return project, project.path(rings)

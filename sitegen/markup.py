@@ -47,7 +47,7 @@ class CrossLink:
 class Rendered:
     html: str
     links: tuple[CrossLink, ...]
-    anchors: frozenset[str]
+    anchors: tuple[str, ...]  # sorted, so that digests of it are the same in every process
     removed: tuple[tuple[int, str], ...] = ()  # (line in the body, what) the sanitizer took out
 
 
@@ -334,4 +334,4 @@ class MarkdownRenderer:
         # the sanitizer removes; the others are cleaned without being looked at twice.
         removed = _removals(html, text) if "<" in text or ":" in text else ()
         html = sanitize(html)
-        return Rendered(html, tuple(self.links), frozenset(_ID.findall(html)), removed)
+        return Rendered(html, tuple(self.links), tuple(sorted(set(_ID.findall(html)))), removed)

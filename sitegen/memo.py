@@ -43,9 +43,13 @@ RACY_SECONDS = 2.0
 class Memo(Generic[V]):
     """Values by key, kept for one more build: what a build does not use is dropped."""
 
-    def __init__(self) -> None:
-        self._previous: dict[Hashable, V] = {}
+    def __init__(self, previous: dict[Hashable, V] | None = None) -> None:
+        self._previous: dict[Hashable, V] = previous or {}
         self._current: dict[Hashable, V] = {}
+
+    def snapshot(self) -> dict[Hashable, V]:
+        """Everything the memo holds, as one dict (for a memo that reads through to it)."""
+        return {**self._previous, **self._current}
 
     def get(self, key: Hashable) -> V | None:
         value = self._current.get(key, _MISSING)

@@ -56,7 +56,7 @@ class Version:
     body_html: str
     url: str  # site path, e.g. "de/akteure/fraunhofer-izi/"
     source: str  # the file it came from, for messages
-    anchors: frozenset[str]
+    anchors: tuple[str, ...]  # the ids of its headings, sorted
     links: tuple[str, ...]  # slugs this version links to in its text
     figure_labels: Mapping[str, str]  # figure id → label in this language
     stale: bool = False  # a translation whose source changed after it was accepted
@@ -180,7 +180,7 @@ def build_site(
                     f"the text is nested too deeply (more than {MAX_NESTING} levels)",
                     "flatten the quotes, lists, emphasis or HTML elements from here on",
                 )
-                rendered, linked = Rendered("", (), frozenset()), ()
+                rendered, linked = Rendered("", (), ()), ()
             values = dict(
                 slug=slug,
                 section=doc.section,

@@ -64,6 +64,7 @@ class BuildResult:
     zip_path: Path | None = None  # where `pack` wrote the zip
     unchanged: bool = False  # nothing had changed since the last build: output/ was left as it was
     summary: dict[str, int] = field(default_factory=dict)  # "html" files, and pages per language
+    counts: dict[str, int] = field(default_factory=dict)  # pages "rendered" and "reused" (`build` only)
 
     def summarize(self) -> dict[str, int]:
         """The HTML files written and the pages of each language (from the last build when unchanged)."""
@@ -255,8 +256,9 @@ def build(options: BuildOptions) -> BuildResult:
         unchanged = _unchanged(options, inputs)
         if unchanged is not None:
             return unchanged
-        known = store.load_markdown(options.cache_dir, cache.markdown)
+        known = store.load_markdown(options.cache_dir, cache.markdown), store.load_pages(options.cache_dir, cache.pages)
     result = build_files(options, cache)
+    result.counts = dict(cache.counts)
     if result.problems:
         return result
     try:
@@ -289,13 +291,16 @@ def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
 
 
 def _keep_for_next_build(
-    options: BuildOptions, cache: BuildCache, known: int, inputs: str | None, result: BuildResult
+    options: BuildOptions, cache: BuildCache, known: tuple[int, int], inputs: str | None, result: BuildResult
 ) -> None:
-    """Save the converted Markdown and the stamp of this build; a cache that cannot be
-    written is dropped: the next build just does more work."""
+    """Save the converted Markdown, the rendered pages and the stamp of this build (what
+    changed of them); a cache that cannot be written is dropped: the next build just
+    does more work."""
     try:
-        if cache.converted or len(cache.markdown.items()) != known:
+        if cache.converted or len(cache.markdown.items()) != known[0]:
             store.save_markdown(options.cache_dir, cache.markdown)
+        if cache.counts["rendered"] or cache.counts["reused"] != known[1]:
+            store.save_pages(options.cache_dir, cache.pages)
         if inputs is None:
             store.forget_stamp(options.cache_dir)
         else:

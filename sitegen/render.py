@@ -665,24 +665,26 @@ def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str
 def _render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int) -> list[dict[str, bytes]]:
     """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order.
 
-    A build with pages to reuse renders the few others here. One with nothing to reuse
-    (the first build of a process) renders them in up to `jobs` processes: each returns
-    a page's files with what it reported and the cache entries it made, and these are
-    added here in the order of the pages, so the build is the one a single process makes.
+    They are rendered, or taken from the cache, by up to `jobs` processes: each returns a
+    page's files with what it reported and the cache entries it made or used, and these
+    are added here in the order of the pages, so the build is the one a single process
+    makes. The live preview (one job) renders here, with the quick checks of `depends`.
     """
-    if parallel.workers(len(pages), jobs) == 1 or (cache is not None and not cache.memo.is_empty()):
+    if parallel.workers(len(pages), jobs) == 1:
         return [page.render(template, problems, context, depends) for page, template, context, depends in pages]
+    known = cache.memo.snapshot() if cache is not None else {}
 
     def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int]]:
         page, template, context, depends = page
         found = Problems()
         if cache is None:
             return page.render(template, found, context, depends), found.items, [], {}
-        # A memo and counts of this page's own, to hand back from the worker process.
-        cache.memo, cache.counts = Memo(), dict.fromkeys(cache.counts, 0)
+        # A memo and counts of this page's own (reading the build's), to hand back from
+        # the worker process: the pages it made and the ones it reused.
+        cache.memo, cache.counts = Memo(known), dict.fromkeys(cache.counts, 0)
         files = page.render(template, found, context, depends)
-        made = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
-        return files, found.items, made, cache.counts
+        used = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
+        return files, found.items, used, cache.counts
 
     if cache is None:
         memo = counts = None

@@ -63,8 +63,9 @@ class Preview:
         # after the first build there are only a few pages to make anyway.
         self.options = replace(options, drafts=True, jobs=1)
         self.cache = BuildCache()
-        if options.cache_dir is not None:  # the bodies the last build converted
+        if options.cache_dir is not None:  # the bodies and pages the last build made
             store.load_markdown(options.cache_dir, self.cache.markdown)
+            store.load_pages(options.cache_dir, self.cache.pages)
         self.files: dict[str, bytes] = {}
         self.errors: list[Problem] = []
         self.log = log

@@ -1,11 +1,13 @@
 """What a build keeps on disk for the next one, in the cache folder (`.sitegen-cache/`).
 
-Two files, both only ever read by this generator:
+Three files, only ever read by this generator:
 
 - `markdown.pickle`: every body converted by the last good build, by what it was made
   from (its text's digest, its address, its language, the kind of links) and with the
   titles and addresses of the pages it links to, which are compared before an entry is
   used (model.py). A build in a new process converts only the bodies that changed.
+- `pages.pickle`: every page of the last good build, by a digest of everything its
+  template received (render.py). A page whose digest is unchanged is not rendered again.
 - `stamp.pickle`: a digest of everything the last good build read (each input file's
   size, times and inode; the options; the generator's own code) and of the output folder
   it wrote, with what it reported. A build whose inputs and output folder are both
@@ -34,6 +36,7 @@ from typing import Any
 from .memo import RACY_SECONDS, Memo
 
 MARKDOWN_FILE = "markdown.pickle"
+PAGES_FILE = "pages.pickle"
 STAMP_FILE = "stamp.pickle"
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -90,6 +93,24 @@ def load_markdown(cache_dir: Path, memo: Memo) -> int:
 def save_markdown(cache_dir: Path, memo: Memo) -> None:
     """Keep the conversions this build used, and only those."""
     _write(cache_dir / MARKDOWN_FILE, dict(memo.items()))
+
+
+# -- rendered pages --------------------------------------------------------------------
+
+
+def load_pages(cache_dir: Path, memo: Memo) -> int:
+    """Give `memo` the pages the last good build rendered, by the digest of what each was
+    made from (render.py's `_cache_key`); how many there were."""
+    entries = _read(cache_dir / PAGES_FILE)
+    if not isinstance(entries, dict):
+        return 0
+    memo.offer(entries)
+    return len(entries)
+
+
+def save_pages(cache_dir: Path, memo: Memo) -> None:
+    """Keep the pages this build rendered or reused, and only those."""
+    _write(cache_dir / PAGES_FILE, {key: value for key, value in memo.items() if isinstance(key, str)})
 
 
 # -- the stamp of the last good build ------------------------------------------------

@@ -16,7 +16,8 @@ from bench.corpus import generate
 from bench.measure import measure
 
 
-def test_measure_counts_the_memory_and_cpu_of_the_command_and_its_workers():
+@pytest.mark.parametrize("sample", [False, True])
+def test_measure_counts_the_memory_and_cpu_of_the_command_and_its_workers(sample):
     code = (
         "import os, time\n"
         "block = bytearray(150 * 2**20)\n"
@@ -27,9 +28,10 @@ def test_measure_counts_the_memory_and_cpu_of_the_command_and_its_workers():
         "    os._exit(0)\n"
         "os.wait()\n"
     )
-    m = measure([sys.executable, "-c", code])
+    m = measure([sys.executable, "-c", code], sample=sample)
     assert m.returncode == 0
-    # The child shares the block with its parent: counted once, not twice.
+    # The largest process holds the block; sampled, the child's share of it is counted
+    # once with the parent's, not twice.
     assert 150 <= m.peak_mb < 250
     assert m.cpu >= 0.3  # the child's busy loop is in
     assert m.wall >= 0.3

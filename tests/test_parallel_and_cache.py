@@ -111,18 +111,37 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
 
     shutil.rmtree(output)  # a warm build: the cache, a new output folder
     conversions.clear()
-    build_into(content, output, cache_dir=cache)
+    warm = build_into(content, output, cache_dir=cache)
     assert conversions == []
+    assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(output) == reference
 
-    # One body changes: only it is converted again, and the site is a fresh build's.
+    # One body changes: only it is converted again, and only the actor's pages (each
+    # language's page is made from the whole entity) and the search page are rendered
+    # again; the site is a fresh build's.
     edit(content / "actors" / "akteur-00007.en.md", "\nA new closing sentence.\n")
     conversions.clear()
-    build_into(content, output, cache_dir=cache)
-    assert conversions == ["en/actors/akteur-00007/"]
+    edited = build_into(content, output, cache_dir=cache, jobs=2)
+    assert conversions == ["en/actors/akteur-00007/"]  # one body: in this process
+    assert edited.counts["rendered"] == 3
+    shutil.rmtree(output)
+    conversions.clear()
+    edited = build_into(content, output, cache_dir=cache)
+    assert conversions == [] and edited.counts["rendered"] == 0
     fresh = tmp_path / "fresh"
     build_into(content, fresh)
     assert site_files(output) == site_files(fresh) != reference
+
+
+def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path):
+    """Digests do not depend on the process (str hashes are seeded per process, so a set
+    would pickle in another order): a build in a new process reuses every page."""
+    content = copy_of(corpus, tmp_path)
+    first = run_cli("--content", str(content), "--output", str(tmp_path / "first"), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    again = build_into(content, tmp_path / "output", cache_dir=tmp_path / ".sitegen-cache", jobs=2)
+    assert again.counts == {"rendered": 0, "reused": again.pages}
+    assert site_files(tmp_path / "output") == reference
 
 
 def test_a_changed_title_converts_the_bodies_that_link_to_it(corpus, tmp_path, conversions):

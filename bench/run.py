@@ -101,23 +101,16 @@ def bench_ours(content: Path, folder: Path, runs: int, edits: int) -> dict:
     figures: dict[str, list[Measurement]] = {"cold": [], "cold, one process": [], "warm": [], "unchanged": []}
     log = lambda what, m: print(f"  ours {what}: {m.wall:.2f} s, {m.cpu:.2f} s CPU, {m.peak_mb:.0f} MiB", flush=True)  # noqa: E731
     memory = {}  # a run of each with the memory of all its processes added up (slower)
-    for run in range(runs + 1):
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        m = checked(measure(build, sample=run == runs), "Built ")
-        log("cold" if run < runs else "cold, memory", m)
-        if run < runs:
-            figures["cold"].append(m)
-        else:
-            memory["cold"] = m
-    for run in range(runs + 1):
-        shutil.rmtree(output)
-        m = checked(measure(build, sample=run == runs), "Built ")
-        log("warm" if run < runs else "warm, memory", m)
-        if run < runs:
-            figures["warm"].append(m)
-        else:
-            memory["warm"] = m
+    for name, leftovers in (("cold", (output, cache)), ("warm", (output,))):
+        for run in range(runs + 1):
+            for folder in leftovers:
+                shutil.rmtree(folder, ignore_errors=True)
+            m = checked(measure(build, sample=run == runs), "Built ")
+            log(name if run < runs else f"{name}, memory", m)
+            if run < runs:
+                figures[name].append(m)
+            else:
+                memory[name] = m
     for _ in range(runs):
         figures["unchanged"].append(checked(measure(build), "Nothing changed"))
         log("nothing changed", figures["unchanged"][-1])

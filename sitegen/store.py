@@ -81,13 +81,18 @@ def _write(path: Path, value: Any) -> None:
 # -- converted Markdown ---------------------------------------------------------------
 
 
-def load_markdown(cache_dir: Path, memo: Memo) -> int:
-    """Give `memo` the conversions the last good build kept; how many there were."""
-    entries = _read(cache_dir / MARKDOWN_FILE)
+def _offer(path: Path, memo: Memo) -> int:
+    """Give `memo` the entries kept at `path` for the next build; how many there were."""
+    entries = _read(path)
     if not isinstance(entries, dict):
         return 0
     memo.offer(entries)
     return len(entries)
+
+
+def load_markdown(cache_dir: Path, memo: Memo) -> int:
+    """Give `memo` the conversions the last good build kept; how many there were."""
+    return _offer(cache_dir / MARKDOWN_FILE, memo)
 
 
 def save_markdown(cache_dir: Path, memo: Memo) -> None:
@@ -101,11 +106,7 @@ def save_markdown(cache_dir: Path, memo: Memo) -> None:
 def load_pages(cache_dir: Path, memo: Memo) -> int:
     """Give `memo` the pages the last good build rendered, by the digest of what each was
     made from (render.py's `_cache_key`); how many there were."""
-    entries = _read(cache_dir / PAGES_FILE)
-    if not isinstance(entries, dict):
-        return 0
-    memo.offer(entries)
-    return len(entries)
+    return _offer(cache_dir / PAGES_FILE, memo)
 
 
 def save_pages(cache_dir: Path, memo: Memo) -> None:

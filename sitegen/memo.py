@@ -68,9 +68,6 @@ class Memo(Generic[V]):
         """Entries for the next build to use (from a cache file); ones it does not use are dropped after it."""
         self._current.update(entries)
 
-    def is_empty(self) -> bool:
-        return not self._previous and not self._current
-
     def items(self) -> list[tuple[Hashable, V]]:
         """What this build has used or made so far."""
         return list(self._current.items())

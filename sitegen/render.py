@@ -672,29 +672,23 @@ def _render_pages(pages: list[tuple], problems: Problems, cache: PageCache | Non
     """
     if parallel.workers(len(pages), jobs) == 1:
         return [page.render(template, problems, context, depends) for page, template, context, depends in pages]
-    known = cache.memo.snapshot() if cache is not None else {}
+    memo, counts = (cache.memo, cache.counts) if cache is not None else (Memo(), {})
+    known = memo.snapshot()
 
     def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int]]:
+        """In a worker process (more than one job means forked workers), so the cache's
+        memo and counts are swapped there only: a memo of this page's own, reading the
+        build's, hands back the pages it made and the ones it reused."""
         page, template, context, depends = page
         found = Problems()
         if cache is None:
             return page.render(template, found, context, depends), found.items, [], {}
-        # A memo and counts of this page's own (reading the build's), to hand back from
-        # the worker process: the pages it made and the ones it reused.
-        cache.memo, cache.counts = Memo(known), dict.fromkeys(cache.counts, 0)
+        cache.memo, cache.counts = Memo(known), dict.fromkeys(counts, 0)
         files = page.render(template, found, context, depends)
         used = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
         return files, found.items, used, cache.counts
 
-    if cache is None:
-        memo = counts = None
-    else:
-        memo, counts = cache.memo, cache.counts
-    try:
-        results = parallel.run_all(render, pages, jobs)
-    finally:
-        if cache is not None:
-            cache.memo, cache.counts = memo, counts
+    results = parallel.run_all(render, pages, jobs)
     files = []
     for page_files, found, made, page_counts in results:
         problems.items.extend(found)

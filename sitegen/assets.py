@@ -26,8 +26,16 @@ def content_name(path: str, data: bytes) -> str:
     return f"{stem}.{digest}.{extension}" if dot and "/" not in extension else f"{path}.{digest}"
 
 
-def fingerprint(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Rename every file by its content; returns the renamed files and old → new paths."""
+def fingerprint(
+    files: Mapping[str, bytes], known: Mapping[str, str] | None = None
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Rename every file by its content; returns the renamed files and old → new paths.
+
+    `known` gives the names of files already worked out from the same content (the live
+    preview's, for the files that did not change), so they are not hashed again; a
+    stylesheet's name is always worked out, since the names it refers to may change.
+    """
+    known = known or {}
     names: dict[str, str] = {}
     output: dict[str, bytes] = {}
     # Stylesheets last: they may refer to the others, whose new names must be known.
@@ -35,7 +43,9 @@ def fingerprint(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str,
         data = files[path]
         if path.endswith(".css"):
             data = _rewrite_css(path, data, names)
-        names[path] = content_name(path, data)
+            names[path] = content_name(path, data)
+        else:
+            names[path] = known.get(path) or content_name(path, data)
         output[names[path]] = data
     return output, names
 

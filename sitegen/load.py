@@ -30,7 +30,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FILE_NAME = re.compile(r"^(?P<slug>.+?)\.(?P<lang>[A-Za-z_-]+)\.md$")
 # Which translation was accepted against which source text; see the `translations` module.
 TRANSLATION_RECORD = "translations.json"
-_IGNORED = re.compile(r"^\.|~$|\.sw[a-p]$|^#.*#$")  # hidden files and editor leftovers
+IGNORED = re.compile(r"^\.|~$|\.sw[a-p]$|^#.*#$")  # hidden files and editor leftovers
 # Front matter needs three levels at most (figures: a list of mappings); libyaml's composer
 # crashes on some ten thousand, and deeper values would be deep for every later stage too.
 MAX_YAML_DEPTH = 20
@@ -284,7 +284,7 @@ def load_documents(
     root = content_dir.resolve()
     for entry in sorted(content_dir.iterdir()):
         shown = display_path(entry)
-        if _IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
+        if IGNORED.search(entry.name) or entry.name in ("site.yaml", TRANSLATION_RECORD):
             continue
         link_problem = _symlink_problem(entry, root, "folder")
         if link_problem:
@@ -295,7 +295,7 @@ def load_documents(
             with os.scandir(entry) as scan:
                 files = sorted(scan, key=lambda file: file.name)
             for file in files:
-                if not _IGNORED.search(file.name):
+                if not IGNORED.search(file.name):
                     document = _load_file(file, f"{shown}/{file.name}", entry.name, root, config, problems, cache)
                     if document:
                         documents.append(document)
@@ -314,8 +314,46 @@ def load_documents(
     return documents, frozenset(broken)
 
 
+def reload_document(
+    section_dir: Path, name: str, config: SiteConfig, problems: Problems, cache: BuildCache
+) -> SourceDocument | None:
+    """content/<section>/<name> read and checked again as `load_documents` reads it (for the
+    live preview, which knows which file was saved); None when it is no good document."""
+    root = section_dir.parent.resolve()
+    shown = display_path(section_dir)
+    link_problem = _symlink_problem(section_dir, root, "folder")
+    if link_problem:
+        problems.error(shown, 0, *link_problem)
+        return None
+    return _load_file(
+        _PathEntry(section_dir / name), f"{shown}/{name}", section_dir.name, root, config, problems, cache
+    )
+
+
+class _PathEntry:
+    """A path with the part of `os.DirEntry`'s interface that `_load_file` uses."""
+
+    def __init__(self, path: Path):
+        self.name, self.path, self._path = path.name, str(path), path
+
+    def is_symlink(self) -> bool:
+        return self._path.is_symlink()
+
+    def is_dir(self) -> bool:
+        return self._path.is_dir()
+
+    def stat(self) -> os.stat_result:
+        return self._path.stat()
+
+
 def _load_file(
-    file: os.DirEntry, shown: str, section: str, root: Path, config: SiteConfig, problems: Problems, cache: BuildCache
+    file: os.DirEntry | _PathEntry,
+    shown: str,
+    section: str,
+    root: Path,
+    config: SiteConfig,
+    problems: Problems,
+    cache: BuildCache,
 ) -> SourceDocument | None:
     link_problem = _symlink_problem(Path(file.path), root, "file") if file.is_symlink() else None
     if link_problem:
@@ -441,7 +479,7 @@ def load_templates(templates_dir: Path, problems: Problems) -> dict[str, tuple[s
     for dirpath, dirnames, filenames in os.walk(templates_dir):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if not _IGNORED.search(name):
+            if not IGNORED.search(name):
                 path = Path(dirpath) / name
                 shown = display_path(path)
                 text = read_text(path, shown, problems)
@@ -457,7 +495,7 @@ def load_assets(assets_dir: Path) -> dict[str, bytes]:
         for dirpath, dirnames, filenames in os.walk(assets_dir):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                if not _IGNORED.search(name):
+                if not IGNORED.search(name):
                     path = Path(dirpath) / name
                     files["assets/" + path.relative_to(assets_dir).as_posix()] = path.read_bytes()
     return files

@@ -172,7 +172,7 @@ def build_site(
             if (slug, lang) not in urls:
                 continue  # its address is taken; already reported
             try:
-                rendered, linked = _converted(doc, urls[slug, lang], renderers[lang], link_tables[lang], markdown)
+                rendered, linked = converted_body(doc, urls[slug, lang], renderers[lang], link_tables[lang], markdown)
             except TooDeepError as exc:
                 problems.error(
                     doc.path,
@@ -260,7 +260,7 @@ def _convert_all(
     jobs: int,
 ) -> int:
     """Convert every body the memo has no good entry for, in up to `jobs` processes, and
-    keep the results in the memo, where `_converted` finds them; how many there were."""
+    keep the results in the memo, where `converted_body` finds them; how many there were."""
     todo = [
         (doc, url) for doc, url in pages if _known(doc, url, renderers[doc.lang], link_tables[doc.lang], memo) is None
     ]
@@ -291,7 +291,7 @@ def _known(doc, url, renderer, link_table, memo: Memo):
     return None
 
 
-def _converted(
+def converted_body(
     doc: SourceDocument, url: str, renderer: MarkdownRenderer, link_table: Mapping[str, LinkTarget], memo: Memo
 ) -> tuple[Rendered, tuple[str, ...]]:
     """The body as HTML, and the slugs of the pages it links to (each once)."""

@@ -6,7 +6,7 @@ is exactly one way content becomes a site.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,12 +27,12 @@ from .load import (
     load_templates,
     read_translation_record,
 )
-from .maps import load_geography
+from .maps import Geography, load_geography
 from .memo import BuildCache
 from .model import Site, build_site
-from .render import SECTION_TITLES, PageCache, render_site, template_versions
+from .render import SECTION_TITLES, PageCache, news_feeds, render_site, template_versions
 from .schema import slugify
-from .search import search_documents, search_script
+from .search import search_entries, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
 from .write import UnsafeOutputError, check_output_dir, recover_output, write_site, write_zip
 
@@ -65,6 +65,8 @@ class BuildResult:
     unchanged: bool = False  # nothing had changed since the last build: output/ was left as it was
     summary: dict[str, int] = field(default_factory=dict)  # "html" files, and pages per language
     counts: dict[str, int] = field(default_factory=dict)  # pages "rendered" and "reused" (`build` only)
+    content: Content | None = None  # what the site was made from (a good build's)
+    rendering: Rendering | None = None  # what its files were made with (a good build's)
 
     def summarize(self) -> dict[str, int]:
         """The HTML files written and the pages of each language (from the last build when unchanged)."""
@@ -111,11 +113,14 @@ def load_content(options: BuildOptions, problems: Problems, cache: BuildCache | 
     return Content(config, documents, broken, record, record_path)
 
 
-def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | None = None) -> Site | None:
-    """content/ → Site, or None when the content has errors (they are in `problems`)."""
+def load_site(
+    options: BuildOptions, problems: Problems, cache: BuildCache | None = None
+) -> tuple[Content | None, Site | None]:
+    """content/ → (what was read, Site); the Site is None when the content has errors
+    (they are in `problems`)."""
     content = load_content(options, problems, cache)
     if content is None:
-        return None
+        return None, None
     states = content.translation_states(cache)
     warn_stale(states, problems)
     stale = frozenset((s.slug, s.lang) for s in states if s.state == "stale")
@@ -130,7 +135,7 @@ def load_site(options: BuildOptions, problems: Problems, cache: BuildCache | Non
         broken=content.broken,
         jobs=options.jobs,
     )
-    return None if problems else site
+    return content, None if problems else site
 
 
 @dataclass(frozen=True)
@@ -166,32 +171,49 @@ def load_theme(
     return theme
 
 
-def render(site: Site, options: BuildOptions, problems: Problems, cache: BuildCache) -> dict[str, bytes]:
+@dataclass(frozen=True)
+class Rendering:
+    """What a good build made its files with, so the live preview can patch them (patch.py)."""
+
+    theme: Theme
+    geography: Geography
+    assets: Mapping[str, bytes]  # the files of assets/ and the search files, before renaming
+    asset_names: Mapping[str, str]  # their names in the output
+    search: Mapping[str, Mapping[str, str]]  # language → slug → that page's search entry (JSON)
+    feeds: Mapping[str, tuple[str, str]]  # language → its news feed's (site path, title)
+    page_assets: Mapping[str, Mapping[str, str]]  # page path → the assets it names, with their names
+
+
+def section_label(locale: Locale) -> Callable[[str], str]:
+    """A section's title in `locale`'s language, as the search results name it."""
+    return lambda section: locale.gettext(SECTION_TITLES[section])
+
+
+def render(
+    site: Site, options: BuildOptions, problems: Problems, cache: BuildCache
+) -> tuple[dict[str, bytes], Rendering | None]:
+    """The site's files, and what they were made with; ({}, None) after an error."""
     theme = load_theme(options, site.config.languages, problems, cache)
     if theme is None:
-        return {}
+        return {}, None
     locales = theme.locales
     # The search files are generated, but named by their content like any asset.
-    generated = {
-        f"assets/search-{lang}.js": search_script(
-            lang,
-            search_documents(
-                site,
-                lang,
-                lambda section, lang=lang: locales[lang].gettext(SECTION_TITLES[section]),
-                cache.texts,
-            ),
-            cache.texts,
-        )
-        for lang in site.config.languages
+    search = {
+        lang: search_entries(site, lang, section_label(locales[lang]), cache.texts) for lang in site.config.languages
     }
-    files, asset_names = fingerprint({**load_assets(options.assets_dir), **generated})
+    assets = load_assets(options.assets_dir)
+    assets.update(
+        {f"assets/search-{lang}.js": search_script(lang, entries.values()) for lang, entries in search.items()}
+    )
+    files, asset_names = fingerprint(assets)
     geography = load_geography(options.data_dir, problems)
     if geography is None:
-        return {}
+        return {}, None
+    feed_files, feeds = news_feeds(site, locales)
+    files.update(feed_files)
     pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
-    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, pages, options.jobs))
-    return files
+    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, feeds, pages, options.jobs))
+    return files, Rendering(theme, geography, assets, asset_names, search, feeds, pages.assets)
 
 
 def build_files(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
@@ -204,13 +226,15 @@ def build_files(options: BuildOptions, cache: BuildCache | None = None) -> Build
     cache.next_build()
     result = BuildResult()
     problems = result.problems
-    result.site = load_site(options, problems, cache)
+    content, result.site = load_site(options, problems, cache)
     if result.site is None:
         return result
-    result.files = render(result.site, options, problems, cache)
+    result.files, rendering = render(result.site, options, problems, cache)
     if options.strict:
         problems.make_warnings_errors()
     cache.failed = bool(problems)
+    if not problems.errors:
+        result.content, result.rendering = content, rendering
     return result
 
 

@@ -15,8 +15,8 @@ import hashlib
 import traceback
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +80,7 @@ class PageCache:
     catalogs: Mapping[str, str]  # language → digest of its interface catalog
     counts: dict[str, int]  # pages "rendered" and "reused" by this build
     models: Memo  # list items, reused while their values are equal
+    assets: dict[str, Mapping[str, str]] = field(default_factory=dict)  # page path → the assets it names
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ class Item:
     @property
     def date(self) -> PartialDate | None:
         return self.facts.get("date") or self.facts.get("start")
+
+
+# A page to render: its frame, its template, what the template shows (made when the page
+# is rendered), and the model objects a profile is made from (`SiteRenderer.depends`).
+PageSpec = tuple["_Page", str, Callable[[], dict[str, Any]], tuple | None]
 
 
 @functools.cache
@@ -212,43 +218,51 @@ class SiteRenderer:
         return {name: self.items(slugs) for name, slugs in self.site.entities[slug].relations.items()}
 
     # -- pages -------------------------------------------------------------------
-    def pages(self) -> Iterator[tuple[_Page, str, Callable[[], dict[str, Any]], tuple | None]]:
-        """Every page of this language: its frame, its template, what it shows (made on
-        demand), and for a profile the model objects that is made from (see `depends`)."""
+    def pages(self, only: Collection[str] | None = None) -> Iterator[PageSpec]:
+        """Every page of this language, or those at the site paths `only`: its frame, its
+        template, what it shows (made on demand), and for a profile the model objects that
+        is made from (see `depends`)."""
         site, lang = self.site, self.lang
+
+        def wanted(path: str) -> bool:
+            return only is None or path in only
+
         intro = self.intro()
-        description = intro.summary if intro else self.config.description.get(lang, "")
-        home = _Page(self, site.home_url(lang), self.config.title[lang], description, kind="home")
-        yield (
-            home,
-            "home.html",
-            lambda: dict(
-                intro=intro,
-                sections=self.section_overview(),
-                figures=self.key_figures(),
-                latest_news=self.items(site.sections["news"])[:5],
-                topics=self.items(site.sections["topics"]),
-                **self.city_map(home.url(site.section_url("actors", lang))),
-            ),
-            None,
-        )
+        if wanted(site.home_url(lang)):
+            description = intro.summary if intro else self.config.description.get(lang, "")
+            home = _Page(self, site.home_url(lang), self.config.title[lang], description, kind="home")
+            yield (
+                home,
+                "home.html",
+                lambda: dict(
+                    intro=intro,
+                    sections=self.section_overview(),
+                    figures=self.key_figures(),
+                    latest_news=self.items(site.sections["news"])[:5],
+                    topics=self.items(site.sections["topics"]),
+                    **self.city_map(home.url(site.section_url("actors", lang))),
+                ),
+                None,
+            )
         for section in LISTED_SECTIONS:
-            description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
-            page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
-            yield page, "section.html", functools.partial(self.section_context, section, page), None
-        gettext = self.locale.gettext
-        search = _Page(
-            self, site.search_url(lang), gettext("Search"), gettext("Search the pages of this site."), kind="search"
-        )
-        yield (
-            search,
-            "search.html",
-            lambda: dict(search_root=relative_url(site.search_url(lang), ""), index_files=site.index_files),
-            None,
-        )
+            if wanted(site.section_url(section, lang)):
+                description = self.locale.gettext(SECTION_DESCRIPTIONS[section])
+                page = _Page(self, site.section_url(section, lang), "", description, section=section, kind="section")
+                yield page, "section.html", functools.partial(self.section_context, section, page), None
+        if wanted(site.search_url(lang)):
+            gettext = self.locale.gettext
+            search = _Page(
+                self, site.search_url(lang), gettext("Search"), gettext("Search the pages of this site."), kind="search"
+            )
+            yield (
+                search,
+                "search.html",
+                lambda: dict(search_root=relative_url(site.search_url(lang), ""), index_files=site.index_files),
+                None,
+            )
         for entity in site.entities.values():
             version = entity.versions.get(lang)
-            if version is None or version is intro:
+            if version is None or version is intro or not wanted(version.url):
                 continue
             page = _Page(self, version.url, version.title, version.summary, section=entity.section, version=version)
             context = functools.partial(self.entity_context, entity, version)
@@ -550,6 +564,7 @@ class _Page:
             if known is not None and known[0] == shared and known[1] == depends and self._assets_same(known[3]):
                 cache.memo.get(known[4])  # kept for when `depends` changes in a way that does not show
                 cache.counts["reused"] += 1
+                cache.assets[self.path] = known[3]
                 return known[2]
         context = make_context()
         structured_data = publish.structured_data(
@@ -561,6 +576,7 @@ class _Page:
             known = cache.memo.get(key)
             if known is not None and self._assets_same(known[1]):
                 cache.counts["reused"] += 1
+                cache.assets[self.path] = known[1]
                 if shared is not None:
                     cache.memo.put(("depends", self.path), (shared, depends, *known, key))
                 return known[0]
@@ -601,6 +617,7 @@ class _Page:
             if shared is not None:
                 cache.memo.put(("depends", self.path), (shared, depends, files, self.assets_used, key))
             cache.counts["rendered"] += 1
+            cache.assets[self.path] = self.assets_used
         return files
 
     def _assets_same(self, used: Mapping[str, str]) -> bool:
@@ -662,7 +679,7 @@ def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str
     return versions
 
 
-def _render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int) -> list[dict[str, bytes]]:
+def render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int) -> list[dict[str, bytes]]:
     """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order.
 
     They are rendered, or taken from the cache, by up to `jobs` processes: each returns a
@@ -672,30 +689,31 @@ def _render_pages(pages: list[tuple], problems: Problems, cache: PageCache | Non
     """
     if parallel.workers(len(pages), jobs) == 1:
         return [page.render(template, problems, context, depends) for page, template, context, depends in pages]
-    memo, counts = (cache.memo, cache.counts) if cache is not None else (Memo(), {})
+    memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()
 
-    def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int]]:
+    def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int], dict]:
         """In a worker process (more than one job means forked workers), so the cache's
-        memo and counts are swapped there only: a memo of this page's own, reading the
-        build's, hands back the pages it made and the ones it reused."""
+        memo, counts and assets are swapped there only: a memo of this page's own, reading
+        the build's, hands back the pages it made and the ones it reused."""
         page, template, context, depends = page
         found = Problems()
         if cache is None:
-            return page.render(template, found, context, depends), found.items, [], {}
-        cache.memo, cache.counts = Memo(known), dict.fromkeys(counts, 0)
+            return page.render(template, found, context, depends), found.items, [], {}, {}
+        cache.memo, cache.counts, cache.assets = Memo(known), dict.fromkeys(counts, 0), {}
         files = page.render(template, found, context, depends)
         used = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
-        return files, found.items, used, cache.counts
+        return files, found.items, used, cache.counts, cache.assets
 
     results = parallel.run_all(render, pages, jobs)
     files = []
-    for page_files, found, made, page_counts in results:
+    for page_files, found, made, page_counts, page_assets in results:
         problems.items.extend(found)
         for key, value in made:
             memo.put(key, value)
         for name, count in page_counts.items():
             counts[name] += count
+        assets.update(page_assets)
         files.append(page_files)
     return files
 
@@ -722,17 +740,19 @@ def render_site(
     problems: Problems,
     asset_names: Mapping[str, str],
     geography: Geography,
+    feeds: Mapping[str, tuple[str, str]],
     cache: PageCache | None = None,
     jobs: int = 1,
 ) -> dict[str, bytes]:
-    """Every page of every language, plus the root language chooser and the 404 page.
+    """Every page of every language, plus the root language chooser, the 404 page, the
+    sitemap and robots.txt.
 
     `asset_names` maps each file of assets/ to its name in the output (with its hash);
-    `geography` places actors on the maps. With a `cache`, a page whose inputs are all
+    `geography` places actors on the maps; `feeds` names each language's news feed (see
+    `news_feeds`), which its pages link to. With a `cache`, a page whose inputs are all
     unchanged is taken from the last build. With nothing to reuse, the pages are
     rendered by up to `jobs` processes.
     """
-    files: dict[str, bytes] = {}
     for slug in site.sections["actors"]:
         entity = site.entities[slug]
         city = entity.facts.get("city")
@@ -743,53 +763,80 @@ def render_site(
                 f"the city '{city}' has no position on the map",
                 f"add '{city}: [latitude, longitude]' to data/places.yaml, or give the actor coordinates",
             )
-    absolute = functools.partial(str.__add__, site.config.base_url)
-    feeds = {}
-    for lang in site.config.languages:
-        title = f"{locales[lang].gettext(SECTION_TITLES['news'])} · {site.config.title[lang]}"
-        feed = publish.atom_feed(site, lang, title, absolute)
-        if feed is not None:
-            feeds[lang] = (publish.feed_path(site, lang), title)
-            files[feeds[lang][0]] = feed
+    files: dict[str, bytes] = {}
+    pages = site_pages(site, envs, locales, asset_names, geography, feeds, cache)
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
-    pages = [
-        page
-        for lang in site.config.languages
-        for page in SiteRenderer(
-            site, lang, envs[lang], locales, asset_names, geography, feeds.get(lang), cache
-        ).pages()
-    ]
-    for (page, *_), page_files in zip(pages, _render_pages(pages, problems, cache, jobs), strict=True):
+    for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs), strict=True):
         files.update(page_files)
-        sitemap.append((page.absolute(page.path), page.alternates()))
-    default = site.config.default_language
-    renderer = SiteRenderer(site, default, envs[default], locales, asset_names, geography, cache=cache)
-    homes = [(lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages]
-    both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
-    chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")
-    files.update(chooser.render("chooser.html", problems, lambda: dict(homes=homes, site_title=both_titles)))
-    sitemap.append((chooser.absolute(chooser.path), chooser.alternates()))
+        if page.kind != "404":
+            sitemap.append((page.absolute(page.path), page.alternates()))
     if cache is None:
         files["sitemap.xml"] = publish.sitemap(sitemap)
     else:
         key = ("sitemap.xml", tuple((loc, tuple(alternates)) for loc, alternates in sitemap))
         files["sitemap.xml"] = memoized(cache.memo, key, lambda: publish.sitemap(sitemap))
     files["robots.txt"] = publish.robots(site.config.base_url)
-    notices = [
-        {
-            "lang": lang,
-            "heading": locales[lang].gettext("Page not found"),
-            "text": locales[lang].gettext(
-                "There is no page at this address. It may have moved, or the link may be mistyped."
-            ),
-            "link": locales[lang].gettext("Go to the home page"),
-            "home": site.home_url(lang),
-        }
-        for lang in site.config.languages
-    ]
-    titles = " · ".join(n["heading"] for n in notices)
-    # Hosts serve the 404 page at any address, so its links start from the site root;
-    # read from disk it is just a page at the root, and relative links work.
-    missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files, kind="404")
-    files.update(missing.render("404.html", problems, lambda: dict(notices=notices, site_title=titles)))
     return files
+
+
+def news_feeds(site: Site, locales: Mapping[str, Locale]) -> tuple[dict[str, bytes], dict[str, tuple[str, str]]]:
+    """Each language's Atom feed of its news: the files, and for the pages of each
+    language with a feed, its (site path, title)."""
+    absolute = functools.partial(str.__add__, site.config.base_url)
+    files, feeds = {}, {}
+    for lang in site.config.languages:
+        title = f"{locales[lang].gettext(SECTION_TITLES['news'])} · {site.config.title[lang]}"
+        feed = publish.atom_feed(site, lang, title, absolute)
+        if feed is not None:
+            feeds[lang] = (publish.feed_path(site, lang), title)
+            files[feeds[lang][0]] = feed
+    return files, feeds
+
+
+def site_pages(
+    site: Site,
+    envs: Mapping[str, jinja2.Environment],
+    locales: Mapping[str, Locale],
+    asset_names: Mapping[str, str],
+    geography: Geography,
+    feeds: Mapping[str, tuple[str, str]],
+    cache: PageCache | None = None,
+    only: Collection[str] | None = None,
+) -> list[PageSpec]:
+    """Every page of the site (or those at the site paths `only`), ready to render: the
+    pages of each language, then the root language chooser and the 404 page."""
+    pages = [
+        page
+        for lang in site.config.languages
+        for page in SiteRenderer(site, lang, envs[lang], locales, asset_names, geography, feeds.get(lang), cache).pages(
+            only
+        )
+    ]
+    default = site.config.default_language
+    renderer = SiteRenderer(site, default, envs[default], locales, asset_names, geography, cache=cache)
+    if only is None or "" in only:
+        homes = [
+            (lang, locales[lang].name, site.config.title[lang], site.home_url(lang)) for lang in site.config.languages
+        ]
+        both_titles = " · ".join(site.config.title[lang] for lang in site.config.languages)
+        chooser = _Page(renderer, "", "", site.config.description.get(default, ""), kind="chooser")
+        pages.append((chooser, "chooser.html", lambda: dict(homes=homes, site_title=both_titles), None))
+    if only is None or "404.html" in only:
+        notices = [
+            {
+                "lang": lang,
+                "heading": locales[lang].gettext("Page not found"),
+                "text": locales[lang].gettext(
+                    "There is no page at this address. It may have moved, or the link may be mistyped."
+                ),
+                "link": locales[lang].gettext("Go to the home page"),
+                "home": site.home_url(lang),
+            }
+            for lang in site.config.languages
+        ]
+        titles = " · ".join(n["heading"] for n in notices)
+        # Hosts serve the 404 page at any address, so its links start from the site root;
+        # read from disk it is just a page at the root, and relative links work.
+        missing = _Page(renderer, "404.html", "", titles, absolute_links=not site.index_files, kind="404")
+        pages.append((missing, "404.html", lambda: dict(notices=notices, site_title=titles), None))
+    return pages

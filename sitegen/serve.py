@@ -38,7 +38,8 @@ from . import store
 from .errors import Problem
 from .load import display_path
 from .memo import BuildCache
-from .pipeline import BuildOptions, build_files
+from .patch import patch
+from .pipeline import BuildOptions, BuildResult, build_files
 
 # The preview's own files live under a path no built file can have (built names never
 # start with a dot).
@@ -70,14 +71,21 @@ class Preview:
         self.errors: list[Problem] = []
         self.log = log
         self.builds = 0
+        self.last: BuildResult | None = None  # the last build or patch, while it was good
+        self.patched = False  # whether the last change was patched in (patch.py) rather than built
 
     def rebuild(self, changed: Iterable[str] = ()) -> bool:
-        """Build again; keep the last good site if this build has errors."""
+        """Build again, or patch the last good site when `changed` (the saved files) allows;
+        keep the last good site if this build has errors."""
         started = time.perf_counter()
-        result = build_files(self.options, self.cache)
+        changed = sorted(changed)
+        result = patch(self.last, changed, self.options, self.cache) if changed and self.last else None
+        self.patched = result is not None
+        if result is None:
+            result = build_files(self.options, self.cache)
         seconds = time.perf_counter() - started
         self.builds += 1
-        changed = sorted(changed)
+        self.last = None if result.problems.errors else result
         prefix = ""
         if changed:
             more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
@@ -222,9 +230,10 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> i
     def rebuild(changes: set[str]) -> None:
         preview.rebuild(changes)
         reload_browsers()
-        if tidy:
-            loop.remove_timeout(tidy.pop())
-        tidy.append(loop.call_later(2.0, preview.tidy))
+        if not preview.patched:  # a patch leaves little behind to collect
+            if tidy:
+                loop.remove_timeout(tidy.pop())
+            tidy.append(loop.call_later(2.0, preview.tidy))
 
     def watch() -> None:
         # With a timeout the watcher reports (nothing) once it is watching, so the first

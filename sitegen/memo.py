@@ -46,6 +46,7 @@ class Memo(Generic[V]):
     def __init__(self, previous: dict[Hashable, V] | None = None) -> None:
         self._previous: dict[Hashable, V] = previous or {}
         self._current: dict[Hashable, V] = {}
+        self.made = 0  # values put since the build started
 
     def snapshot(self) -> dict[Hashable, V]:
         """Everything the memo holds, as one dict (for a memo that reads through to it)."""
@@ -62,6 +63,7 @@ class Memo(Generic[V]):
 
     def put(self, key: Hashable, value: V) -> V:
         self._current[key] = value
+        self.made += 1
         return value
 
     def offer(self, entries: dict[Hashable, V]) -> None:
@@ -76,6 +78,7 @@ class Memo(Generic[V]):
         """Start a build; drop what the last one did not use, unless `keep_all` (it failed)."""
         self._previous = {**self._previous, **self._current} if keep_all else self._current
         self._current = {}
+        self.made = 0
 
 
 def file_signature(stat: os.stat_result, now: float) -> tuple[int, ...] | None:
@@ -156,7 +159,8 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)
     markdown: Memo = field(default_factory=Memo)
     pages: Memo = field(default_factory=Memo)
-    texts: Memo = field(default_factory=Memo)  # plain text of bodies, for the search files
+    texts: Memo = field(default_factory=Memo)  # digests of translated texts (translations.py)
+    search: Memo = field(default_factory=Memo)  # each page's entry in the search files (search.py)
     models: Memo = field(default_factory=Memo)  # model objects, reused while their values are equal
     environments: dict[Hashable, Any] = field(default_factory=dict)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
@@ -164,6 +168,7 @@ class BuildCache:
     failed: bool = False  # whether the last build stopped on errors
     counts: dict[str, int] = field(default_factory=dict)  # pages rendered and reused by the last build
     converted: int = 0  # Markdown bodies converted by the last build
+    parsed: int = 0  # content files parsed by the last build (not taken from `files`)
     _seen_files: set[str] = field(default_factory=set)
 
     def next_build(self) -> None:
@@ -171,8 +176,8 @@ class BuildCache:
         the mistake can still reuse everything the last good build made."""
         self.started = time.time()
         self.counts = {"rendered": 0, "reused": 0}
-        self.converted = 0
-        for memo in (self.markdown, self.pages, self.texts, self.models):
+        self.converted = self.parsed = 0
+        for memo in (self.markdown, self.pages, self.texts, self.search, self.models):
             memo.next_build(keep_all=self.failed)
         self.fingerprint.next_build(keep_all=self.failed)
         self.failed = True  # until the build says it finished
@@ -186,6 +191,7 @@ class BuildCache:
         return None
 
     def remember_file(self, path: str, stat: os.stat_result, context: Hashable, result: Any, problems) -> None:
+        self.parsed += 1
         signature = file_signature(stat, self.started)
         if signature is None:
             self.files.pop(path, None)

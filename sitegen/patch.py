@@ -65,7 +65,7 @@ def patch(last: BuildResult, changed: Iterable[str], options: BuildOptions, cach
     generated = {}
     for lang in site.config.languages:
         label = section_label(locales[lang])
-        entries = {slug: search_entry(site, slug, lang, label, cache.texts) for slug in slugs}
+        entries = {slug: search_entry(site, slug, lang, label, cache.search) for slug in slugs}
         entries = {slug: entry for slug, entry in entries.items() if entry is not None}  # listed in `lang`
         if any(entry != search[lang].get(slug) for slug, entry in entries.items()):
             search[lang] = {**search[lang], **entries}

@@ -30,7 +30,7 @@ from .load import (
 from .maps import Geography, load_geography
 from .memo import BuildCache
 from .model import Site, build_site
-from .render import SECTION_TITLES, PageCache, news_feeds, render_site, template_versions
+from .render import SECTION_TITLES, SORT_KEYS, PageCache, news_feeds, render_site, template_versions
 from .schema import slugify
 from .search import search_entries, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
@@ -199,7 +199,7 @@ def render(
     locales = theme.locales
     # The search files are generated, but named by their content like any asset.
     search = {
-        lang: search_entries(site, lang, section_label(locales[lang]), cache.texts) for lang in site.config.languages
+        lang: search_entries(site, lang, section_label(locales[lang]), cache.search) for lang in site.config.languages
     }
     assets = load_assets(options.assets_dir)
     assets.update(
@@ -280,7 +280,7 @@ def build(options: BuildOptions) -> BuildResult:
         unchanged = _unchanged(options, inputs)
         if unchanged is not None:
             return unchanged
-        known = store.load_markdown(options.cache_dir, cache.markdown), store.load_pages(options.cache_dir, cache.pages)
+        known = load_cache(options.cache_dir, cache)
     result = build_files(options, cache)
     result.counts = dict(cache.counts)
     if result.problems:
@@ -293,6 +293,18 @@ def build(options: BuildOptions) -> BuildResult:
     if options.cache_dir is not None:
         _keep_for_next_build(options, cache, known, inputs, result)
     return result
+
+
+def load_cache(cache_dir: Path, cache: BuildCache) -> dict[str, int]:
+    """Give `cache` what the last good build kept in `cache_dir` (store.py); how many
+    entries there were of each kind."""
+    return {
+        "files": store.load_files(cache_dir, cache.files),
+        "markdown": store.load_markdown(cache_dir, cache.markdown),
+        "pages": store.load_pages(cache_dir, cache.pages),
+        "search": store.load_search(cache_dir, cache.search),
+        "sort keys": store.load_sort_keys(cache_dir, SORT_KEYS),
+    }
 
 
 def _inputs_digest(options: BuildOptions) -> str | None:
@@ -315,16 +327,22 @@ def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
 
 
 def _keep_for_next_build(
-    options: BuildOptions, cache: BuildCache, known: tuple[int, int], inputs: str | None, result: BuildResult
+    options: BuildOptions, cache: BuildCache, known: Mapping[str, int], inputs: str | None, result: BuildResult
 ) -> None:
-    """Save the converted Markdown, the rendered pages and the stamp of this build (what
-    changed of them); a cache that cannot be written is dropped: the next build just
-    does more work."""
+    """Save what this build read and made for the next (what changed of it) and its stamp;
+    a cache that cannot be written is dropped: the next build just does more work."""
+    folder = options.cache_dir
     try:
-        if cache.converted or len(cache.markdown.items()) != known[0]:
-            store.save_markdown(options.cache_dir, cache.markdown)
-        if cache.counts["rendered"] or cache.counts["reused"] != known[1]:
-            store.save_pages(options.cache_dir, cache.pages)
+        if cache.parsed or len(cache.files) != known["files"]:
+            store.save_files(folder, cache.files)
+        if cache.converted or len(cache.markdown.items()) != known["markdown"]:
+            store.save_markdown(folder, cache.markdown)
+        if cache.counts["rendered"] or cache.counts["reused"] != known["pages"]:
+            store.save_pages(folder, cache.pages)
+        if cache.search.made or len(cache.search.items()) != known["search"]:
+            store.save_search(folder, cache.search)
+        if len(SORT_KEYS) != known["sort keys"]:
+            store.save_sort_keys(folder, SORT_KEYS)
         if inputs is None:
             store.forget_stamp(options.cache_dir)
         else:

@@ -9,53 +9,57 @@ from it (assets/search.js); German pages use Lunr's German stemmer, so 'Kliniken
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 
 from markupsafe import Markup
 
 from .memo import Memo, memoized
-from .model import Site
+from .model import Site, Version
 
 
 def search_entries(
-    site: Site, lang: str, section_label: Callable[[str], str], fragments: Memo | None = None
+    site: Site, lang: str, section_label: Callable[[str], str], memo: Memo | None = None
 ) -> dict[str, bytes]:
     """Every page a visitor of `lang` can reach from the lists, as the JSON of its search
     document (see `search_entry`), by slug in the site's order."""
     entries = {}
     for slug in site.entities:
-        entry = search_entry(site, slug, lang, section_label, fragments)
+        entry = search_entry(site, slug, lang, section_label, memo)
         if entry is not None:
             entries[slug] = entry
     return entries
 
 
 def search_entry(
-    site: Site, slug: str, lang: str, section_label: Callable[[str], str], fragments: Memo | None = None
+    site: Site, slug: str, lang: str, section_label: Callable[[str], str], memo: Memo | None = None
 ) -> bytes | None:
     """The page of `slug` as the search in `lang` finds it: address, title, section, summary
     and plain text, as JSON in UTF-8; None when the lists of `lang` do not show it.
 
     A page not translated into `lang` is included (in its own language, marked) unless
-    site.yaml hides untranslated pages. `fragments` keeps each text and document made.
+    site.yaml hides untranslated pages. `memo` keeps each entry made, by what it is made of.
     """
     entity = site.entities[slug]
     if lang not in entity.versions and site.config.untranslated == "hide":
         return None
     version = site.version(slug, lang)
+    section = section_label(entity.section)
+    body = hashlib.blake2b(version.body_html.encode(), digest_size=16).digest()
+    key = ("search", version.url, version.title, section, version.summary, version.lang, body)
+    return memoized(memo, key, lambda: encode(version, section))
+
+
+def encode(version: Version, section: str) -> bytes:
     document = {
         "url": version.url,
         "title": version.title,
-        "section": section_label(entity.section),
+        "section": section,
         "summary": version.summary,
-        "text": memoized(fragments, version.body_html, lambda: plain_text(version.body_html)),
+        "text": plain_text(version.body_html),
         "lang": version.lang,
     }
-    return memoized(fragments, ("search", *document.items()), lambda: encode(document))
-
-
-def encode(document: dict[str, str]) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 

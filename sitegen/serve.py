@@ -34,12 +34,11 @@ import watchfiles
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado.ioloop import IOLoop
 
-from . import store
 from .errors import Problem
 from .load import display_path
 from .memo import BuildCache
 from .patch import patch
-from .pipeline import BuildOptions, BuildResult, build_files
+from .pipeline import BuildOptions, BuildResult, build_files, load_cache
 
 # The preview's own files live under a path no built file can have (built names never
 # start with a dot).
@@ -64,9 +63,8 @@ class Preview:
         # after the first build there are only a few pages to make anyway.
         self.options = replace(options, drafts=True, jobs=1)
         self.cache = BuildCache()
-        if options.cache_dir is not None:  # the bodies and pages the last build made
-            store.load_markdown(options.cache_dir, self.cache.markdown)
-            store.load_pages(options.cache_dir, self.cache.pages)
+        if options.cache_dir is not None:  # what the last build read and made
+            load_cache(options.cache_dir, self.cache)
         self.files: dict[str, bytes] = {}
         self.errors: list[Problem] = []
         self.log = log

@@ -1,19 +1,25 @@
 """What a build keeps on disk for the next one, in the cache folder (`.sitegen-cache/`).
 
-Three files, only ever read by this generator:
+These files, only ever read by this generator:
 
+- `files.pickle`: every content file as the last build read and checked it, with what
+  it found wrong, by its path, size, times and inode (memo.py's `FileEntry`). A build in
+  a new process parses only the files that changed.
 - `markdown.pickle`: every body converted by the last good build, by what it was made
   from (its text's digest, its address, its language, the kind of links) and with the
   titles and addresses of the pages it links to, which are compared before an entry is
   used (model.py). A build in a new process converts only the bodies that changed.
 - `pages.pickle`: every page of the last good build, by a digest of everything its
   template received (render.py). A page whose digest is unchanged is not rendered again.
+- `search.pickle`: each page's entry in the search files, by its address, title,
+  summary and a digest of its text (search.py).
+- `sort-keys.pickle`: the sort key of every title (render.py's `collation_key`).
 - `stamp.pickle`: a digest of everything the last good build read (each input file's
   size, times and inode; the options; the generator's own code) and of the output folder
   it wrote, with what it reported. A build whose inputs and output folder are both
   unchanged has nothing to do: it reports the same again and leaves output/ as it is.
 
-Both are keyed by the generator's version (`code_version`: its source and the versions of
+All are keyed by the generator's version (`code_version`: its source and the versions of
 the libraries that shape the HTML), so a new generator starts afresh. A cache file that
 cannot be read is ignored and replaced: the cache only ever saves time. It is pickle, so
 the cache folder must be as trusted as the code: it is the project's own, like output/.
@@ -33,10 +39,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from .memo import RACY_SECONDS, Memo
+from .memo import RACY_SECONDS, FileEntry, Memo
 
+FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
 PAGES_FILE = "pages.pickle"
+SEARCH_FILE = "search.pickle"
+SORT_KEYS_FILE = "sort-keys.pickle"
 STAMP_FILE = "stamp.pickle"
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -76,6 +85,44 @@ def _write(path: Path, value: Any) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# -- what was read, and tables that only grow ---------------------------------------------
+
+
+def load_files(cache_dir: Path, files: dict[str, FileEntry]) -> int:
+    """Add the content files the last good build read (memo.py's `BuildCache.files`)."""
+    return load_table(cache_dir / FILES_FILE, files)
+
+
+def save_files(cache_dir: Path, files: Mapping[str, FileEntry]) -> None:
+    _write(cache_dir / FILES_FILE, dict(files))
+
+
+def load_table(path: Path, table: dict) -> int:
+    """Add the entries kept at `path` to `table`; how many there were."""
+    entries = _read(path)
+    if not isinstance(entries, dict):
+        return 0
+    table.update(entries)
+    return len(entries)
+
+
+def save_sort_keys(cache_dir: Path, keys: Mapping[str, Any]) -> None:
+    _write(cache_dir / SORT_KEYS_FILE, dict(keys))
+
+
+def load_sort_keys(cache_dir: Path, keys: dict[str, Any]) -> int:
+    return load_table(cache_dir / SORT_KEYS_FILE, keys)
+
+
+def load_search(cache_dir: Path, memo: Memo) -> int:
+    """Give `memo` the search entries the last good build made; how many there were."""
+    return _offer(cache_dir / SEARCH_FILE, memo)
+
+
+def save_search(cache_dir: Path, memo: Memo) -> None:
+    _write(cache_dir / SEARCH_FILE, dict(memo.items()))
 
 
 # -- converted Markdown ---------------------------------------------------------------

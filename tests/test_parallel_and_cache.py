@@ -16,7 +16,7 @@ import pytest
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import parallel, store
+from sitegen import load, parallel, search, store
 from sitegen.markup import MarkdownRenderer
 from sitegen.write import MARKER
 
@@ -50,6 +50,25 @@ def conversions(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(MarkdownRenderer, "render", counted)
     return converted
+
+
+@pytest.fixture
+def made(monkeypatch) -> dict[str, list[str]]:
+    """The content files parsed, and the search entries made, in this process from now on."""
+    found = {"parsed": [], "search": []}
+    parse, encode = load._parse_file, search.encode
+
+    def parsed(path, *args):
+        found["parsed"].append(path.name)
+        return parse(path, *args)
+
+    def encoded(version, section):
+        found["search"].append(version.url)
+        return encode(version, section)
+
+    monkeypatch.setattr(load, "_parse_file", parsed)
+    monkeypatch.setattr(search, "encode", encoded)
+    return found
 
 
 def site_files(output: Path) -> dict[str, bytes]:
@@ -101,7 +120,7 @@ def test_the_parallel_build_reports_what_the_plain_one_reports(tmp_path):
     assert any("nirgends" in str(p) for p in plain)
 
 
-def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions):
+def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions, made):
     content = copy_of(corpus, tmp_path)
     cache, output = tmp_path / "cache", tmp_path / "output"
     build_into(content, output, cache_dir=cache)
@@ -109,10 +128,13 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     assert (cache / store.MARKDOWN_FILE).is_file()
     assert site_files(output) == reference
 
+    assert len(made["parsed"]) == len(made["search"]) == 168  # every file; every page, in its language's search
+
     shutil.rmtree(output)  # a warm build: the cache, a new output folder
     conversions.clear()
+    made["parsed"].clear(), made["search"].clear()
     warm = build_into(content, output, cache_dir=cache)
-    assert conversions == []
+    assert conversions == [] and made == {"parsed": [], "search": []}
     assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(output) == reference
 
@@ -123,6 +145,7 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     conversions.clear()
     edited = build_into(content, output, cache_dir=cache, jobs=2)
     assert conversions == ["en/actors/akteur-00007/"]  # one body: in this process
+    assert made == {"parsed": ["akteur-00007.en.md"], "search": ["en/actors/akteur-00007/"]}
     assert edited.counts["rendered"] == 3
     shutil.rmtree(output)
     conversions.clear()
@@ -166,7 +189,8 @@ def test_a_cache_that_cannot_be_read_is_ignored(corpus, reference, tmp_path, con
     content = copy_of(corpus, tmp_path)
     cache = tmp_path / "cache"
     build_into(content, tmp_path / "output", cache_dir=cache)
-    (cache / store.MARKDOWN_FILE).write_bytes(b"not a pickle")
+    for name in (store.MARKDOWN_FILE, store.FILES_FILE, store.PAGES_FILE, store.SEARCH_FILE):
+        (cache / name).write_bytes(b"not a pickle")
     (cache / store.STAMP_FILE).write_bytes(b"\x80\x05garbage")
     shutil.rmtree(tmp_path / "output")
     conversions.clear()

@@ -699,29 +699,38 @@ def render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None
     memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()
 
-    def render(page: tuple) -> tuple[dict[str, bytes], list, list, dict[str, int], dict]:
+    def render(page: tuple) -> tuple:
         """In a worker process (more than one job means forked workers), so the cache's
         memo, counts and assets are swapped there only: a memo of this page's own, reading
-        the build's, hands back the pages it made and the ones it reused."""
+        the build's, hands back the pages it made, and the keys of those it reused (this
+        process has them already, so they are not sent back)."""
         page, template, context, depends = page
         found = Problems()
         if cache is None:
-            return page.render(template, found, context, depends), found.items, [], {}, {}
+            return page.render(template, found, context, depends), None, found.items, [], [], {}, {}
         cache.memo, cache.counts, cache.assets = Memo(known), dict.fromkeys(counts, 0), {}
         files = page.render(template, found, context, depends)
-        used = [(key, value) for key, value in cache.memo.items() if isinstance(key, str)]
-        return files, found.items, used, cache.counts, cache.assets
+        made, reused = [], []
+        for key, value in cache.memo.items():
+            if isinstance(key, str):
+                if known.get(key) is value:
+                    reused.append(key)
+                else:
+                    made.append((key, value))
+        same = next((key for key in reused if known[key][0] is files), None)
+        return None if same else files, same, found.items, made, reused, cache.counts, cache.assets
 
-    results = parallel.run_all(render, pages, jobs)
     files = []
-    for page_files, found, made, page_counts, page_assets in results:
+    for page_files, same, found, made, reused, page_counts, page_assets in parallel.run_all(render, pages, jobs):
         problems.items.extend(found)
+        for key in reused:
+            memo.get(key)  # used by this build
         for key, value in made:
             memo.put(key, value)
         for name, count in page_counts.items():
             counts[name] += count
         assets.update(page_assets)
-        files.append(page_files)
+        files.append(page_files if same is None else known[same][0])
     return files
 
 

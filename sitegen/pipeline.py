@@ -286,12 +286,12 @@ def build(options: BuildOptions) -> BuildResult:
     if result.problems:
         return result
     try:
-        write_site(result.files, options.output_dir, page_sources(result.site))
+        output = write_site(result.files, options.output_dir.absolute(), page_sources(result.site))
     except (UnsafeOutputError, OSError) as exc:
         return refuse(result, exc)
     result.written = True
     if options.cache_dir is not None:
-        _keep_for_next_build(options, cache, known, inputs, result)
+        _keep_for_next_build(options, cache, known, inputs, result, output)
     return result
 
 
@@ -327,7 +327,12 @@ def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
 
 
 def _keep_for_next_build(
-    options: BuildOptions, cache: BuildCache, known: Mapping[str, int], inputs: str | None, result: BuildResult
+    options: BuildOptions,
+    cache: BuildCache,
+    known: Mapping[str, int],
+    inputs: str | None,
+    result: BuildResult,
+    output: Mapping[str, tuple[int, int, int]],
 ) -> None:
     """Save what this build read and made for the next (what changed of it) and its stamp;
     a cache that cannot be written is dropped: the next build just does more work."""
@@ -347,7 +352,7 @@ def _keep_for_next_build(
             store.forget_stamp(options.cache_dir)
         else:
             report = {"problems": tuple(result.problems.items), "summary": result.summarize()}
-            store.write_stamp(options.cache_dir, inputs, options.output_dir.absolute(), report)
+            store.write_stamp(options.cache_dir, inputs, output, report)
     except OSError:
         with suppress(OSError):
             store.forget_stamp(options.cache_dir)

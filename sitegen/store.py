@@ -211,8 +211,11 @@ def read_stamp(cache_dir: Path) -> Mapping[str, Any] | None:
     return stamp if isinstance(stamp, dict) else None
 
 
-def write_stamp(cache_dir: Path, inputs: str, output_dir: Path, report: Mapping[str, Any]) -> None:
-    _write(cache_dir / STAMP_FILE, {"inputs": inputs, "output": output_signature(output_dir), "report": dict(report)})
+def write_stamp(
+    cache_dir: Path, inputs: str, output: Mapping[str, tuple[int, int, int]], report: Mapping[str, Any]
+) -> None:
+    """Record the inputs and the `output_signature` of the build that just wrote its folder."""
+    _write(cache_dir / STAMP_FILE, {"inputs": inputs, "output": dict(output), "report": dict(report)})
 
 
 def forget_stamp(cache_dir: Path) -> None:

@@ -111,13 +111,16 @@ def _refuse_foreign(output_dir: Path) -> None:
         )
 
 
-def write_site(files: Mapping[str, bytes], output_dir: Path, sources: Mapping[str, str] | None = None) -> None:
+def write_site(
+    files: Mapping[str, bytes], output_dir: Path, sources: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, int, int]]:
     """Write `files` into a new folder and swap it in place of `output_dir`.
 
     The marker file also records which source file each page came from (`sources`),
     so `check` can name it beside a problem it finds in the built page. While another
     build writes the same folder this one waits, up to `LOCK_WAIT` seconds, then raises
-    `OutputBusyError`.
+    `OutputBusyError`. Returns every file of the new folder by its path, with its size,
+    modification time and inode: what `store.output_signature` finds there.
     """
     output_dir = output_dir.absolute()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -127,33 +130,50 @@ def write_site(files: Mapping[str, bytes], output_dir: Path, sources: Mapping[st
         _refuse_foreign(output_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
         try:
-            made = {staging}
+            made, written = {staging}, {}
             for name, data in sorted(files.items()):
                 path = staging / name
                 if path.parent not in made:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     made.add(path.parent)
-                if not _keep_unchanged(output_dir / name, path, data):
-                    path.write_bytes(data)
+                stat = _keep_unchanged(output_dir / name, path, data) or _write_file(path, data)
+                written[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
             os.chmod(staging, 0o755)
             _write_marker(staging, sources or {})
+            stat = os.stat(staging / MARKER)
+            written[MARKER] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         except BaseException:
             _discard(staging)
             raise
         _swap(staging, output_dir)
+    return {f"{output_dir}/{name}": signature for name, signature in written.items()}
 
 
-def _keep_unchanged(old: Path, new: Path, data: bytes) -> bool:
+def _write_file(path: Path, data: bytes) -> os.stat_result:
+    """Write `data` as a new file at `path`; its stat."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+        return os.fstat(handle)
+    finally:
+        os.close(handle)
+
+
+def _keep_unchanged(old: Path, new: Path, data: bytes) -> os.stat_result | None:
     """Put the file of the last build at `new` when it holds `data` already, as a second
     name of it (a hard link): its modification time stays, so tools that upload what
-    changed (rsync, most deploy tools) leave it alone. False when it must be written."""
+    changed (rsync, most deploy tools) leave it alone. Its stat, or None when it must be
+    written."""
     try:
-        if os.stat(old, follow_symlinks=False).st_size != len(data) or old.read_bytes() != data:
-            return False
+        stat = os.stat(old, follow_symlinks=False)
+        if stat.st_size != len(data) or old.read_bytes() != data:
+            return None
         os.link(old, new, follow_symlinks=False)
     except OSError:  # no such file, or a file system without hard links
-        return False
-    return True
+        return None
+    return stat
 
 
 def _write_marker(folder: Path, sources: Mapping[str, str]) -> None:

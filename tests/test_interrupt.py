@@ -49,16 +49,16 @@ def die():
 if mode == "renames":
     write._exchange = lambda first, second: False
 
-write_bytes, rename, exchange = pathlib.Path.write_bytes, pathlib.Path.rename, write._exchange
+write_file, rename, exchange = write._write_file, pathlib.Path.rename, write._exchange
 write_marker, discard, rmtree = write._write_marker, write._discard, shutil.rmtree
 
-def staged_write_bytes(self, data):
+def staged_write_file(path, data):
     global written
     written += 1
     if stop == "staging" and written == 10:
         die()
     time.sleep(pause)
-    return write_bytes(self, data)
+    return write_file(path, data)
 
 def staged_write_marker(folder, sources):
     if stop == "marker":
@@ -88,7 +88,7 @@ def staged_rmtree(path, *rest, **options):
         die()  # the marker of the old site is gone, its files are not
     return rmtree(path, *rest, **options)
 
-pathlib.Path.write_bytes, pathlib.Path.rename = staged_write_bytes, staged_rename
+pathlib.Path.rename, write._write_file = staged_rename, staged_write_file
 write._write_marker, write._exchange, write._discard = staged_write_marker, staged_exchange, staged_discard
 shutil.rmtree = staged_rmtree
 sys.exit(main(args))

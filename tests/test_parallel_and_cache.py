@@ -234,6 +234,8 @@ def test_a_build_with_nothing_changed_leaves_output_alone(corpus, tmp_path):
     assert [str(p) for p in again.problems.items] == [str(p) for p in first.problems.items]
     assert again.summarize() == first.summarize()
     assert modified(output) == before
+    # The stamp holds what the build wrote, as a look at the folder finds it.
+    assert store.read_stamp(cache)["output"] == store.output_signature(output.absolute())
 
     # A changed template, a changed output file and a deleted one each mean a real build.
     (output / "de" / "index.html").write_text("edited by hand", encoding="utf-8")

@@ -92,14 +92,14 @@ def _write(path: Path, value: Any) -> None:
 
 def load_files(cache_dir: Path, files: dict[str, FileEntry]) -> int:
     """Add the content files the last good build read (memo.py's `BuildCache.files`)."""
-    return load_table(cache_dir / FILES_FILE, files)
+    return _load_table(cache_dir / FILES_FILE, files)
 
 
 def save_files(cache_dir: Path, files: Mapping[str, FileEntry]) -> None:
     _write(cache_dir / FILES_FILE, dict(files))
 
 
-def load_table(path: Path, table: dict) -> int:
+def _load_table(path: Path, table: dict) -> int:
     """Add the entries kept at `path` to `table`; how many there were."""
     entries = _read(path)
     if not isinstance(entries, dict):
@@ -113,7 +113,7 @@ def save_sort_keys(cache_dir: Path, keys: Mapping[str, Any]) -> None:
 
 
 def load_sort_keys(cache_dir: Path, keys: dict[str, Any]) -> int:
-    return load_table(cache_dir / SORT_KEYS_FILE, keys)
+    return _load_table(cache_dir / SORT_KEYS_FILE, keys)
 
 
 def load_search(cache_dir: Path, memo: Memo) -> int:
@@ -130,11 +130,10 @@ def save_search(cache_dir: Path, memo: Memo) -> None:
 
 def _offer(path: Path, memo: Memo) -> int:
     """Give `memo` the entries kept at `path` for the next build; how many there were."""
-    entries = _read(path)
-    if not isinstance(entries, dict):
-        return 0
+    entries: dict = {}
+    found = _load_table(path, entries)
     memo.offer(entries)
-    return len(entries)
+    return found
 
 
 def load_markdown(cache_dir: Path, memo: Memo) -> int:

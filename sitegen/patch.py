@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -46,11 +46,11 @@ def patch(last: BuildResult, changed: Iterable[str], options: BuildOptions, cach
     content, site, rendering = last.content, last.site, last.rendering
     if content is None or site is None or rendering is None or last.problems.errors:
         return None
-    saved = _saved_documents(changed, options.content_dir, last, cache)
+    documents = {doc.path: doc for doc in content.documents}
+    saved = _saved_documents(changed, options.content_dir, documents, last, cache)
     if saved is None:
         return None
     cache.counts = {"rendered": 0, "reused": 0}
-    documents = {doc.path: doc for doc in content.documents}
     for doc in saved:
         site = _with_body(site, doc, cache)
         if site is None:
@@ -117,11 +117,11 @@ def patch(last: BuildResult, changed: Iterable[str], options: BuildOptions, cach
 
 
 def _saved_documents(
-    changed: Iterable[str], content_dir: Path, last: BuildResult, cache: BuildCache
+    changed: Iterable[str], content_dir: Path, known: Mapping[str, SourceDocument], last: BuildResult, cache: BuildCache
 ) -> list[SourceDocument] | None:
-    """The saved pages whose bodies changed, read again; None when a change is more than that."""
+    """The saved pages whose bodies changed, read again (`known`: the last build's documents
+    by path); None when a change is more than that."""
     content = last.content
-    known = {doc.path: doc for doc in content.documents}
     reported = {problem.path for problem in last.problems.items}
     recorded = content.record.keys()
     languages = content.config.languages

@@ -30,7 +30,15 @@ from .load import (
 from .maps import Geography, load_geography
 from .memo import BuildCache
 from .model import Site, build_site
-from .render import SECTION_TITLES, SORT_KEYS, PageCache, news_feeds, render_site, template_versions
+from .render import (
+    PICTURE_KEYS,
+    SECTION_TITLES,
+    SORT_KEYS,
+    PageCache,
+    news_feeds,
+    render_site,
+    template_versions,
+)
 from .schema import slugify
 from .search import search_entries, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
@@ -303,6 +311,7 @@ def load_cache(cache_dir: Path, cache: BuildCache) -> dict[str, int]:
         "markdown": store.load_markdown(cache_dir, cache.markdown),
         "pages": store.load_pages(cache_dir, cache.pages),
         "search": store.load_search(cache_dir, cache.search),
+        "pictures": store.load_pictures(cache_dir, cache.models),
         "sort keys": store.load_sort_keys(cache_dir, SORT_KEYS),
     }
 
@@ -348,6 +357,7 @@ def _keep_for_next_build(
             store.save_search(folder, cache.search)
         if len(SORT_KEYS) != known["sort keys"]:
             store.save_sort_keys(folder, SORT_KEYS)
+        store.save_pictures(folder, cache.models, PICTURE_KEYS)
         if inputs is None:
             store.forget_stamp(options.cache_dir)
         else:

@@ -59,6 +59,8 @@ SECTION_DESCRIPTIONS = {
 
 # The network picture shows at most this many nodes (the real site has about 80).
 PICTURED_NODES = 160
+# The first item of the keys the network picture is kept by in `PageCache.models`.
+PICTURE_KEYS = ("network", "network-picture")
 
 # Entity section → template; list sections have an index page each.
 TEMPLATES = {
@@ -786,6 +788,12 @@ def render_site(
             collation_key(version.title)
     files: dict[str, bytes] = {}
     pages = site_pages(site, envs, locales, asset_names, geography, feeds, cache)
+    if cache is not None:
+        # The network pictures are drawn here, not in a worker, so that the cache (and
+        # the next build) keeps them: their layout takes a while.
+        for page, *_ in pages:
+            if page.kind == "section" and page.section == "topics":
+                page.r.network(page.url)
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs), strict=True):
         files.update(page_files)

@@ -11,6 +11,8 @@ These files, only ever read by this generator:
   used (model.py). A build in a new process converts only the bodies that changed.
 - `pages.pickle`: every page of the last good build, by a digest of everything its
   template received (render.py). A page whose digest is unchanged is not rendered again.
+- `pictures.pickle`: the network pictures, their layout and labels placed, by the nodes
+  and edges they show (render.py's `SiteRenderer.network`).
 - `search.pickle`: each page's entry in the search files, by its address, title,
   summary and a digest of its text (search.py).
 - `sort-keys.pickle`: the sort key of every title (render.py's `collation_key`).
@@ -44,6 +46,7 @@ from .memo import RACY_SECONDS, FileEntry, Memo
 FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
 PAGES_FILE = "pages.pickle"
+PICTURES_FILE = "pictures.pickle"
 SEARCH_FILE = "search.pickle"
 SORT_KEYS_FILE = "sort-keys.pickle"
 STAMP_FILE = "stamp.pickle"
@@ -114,6 +117,17 @@ def save_sort_keys(cache_dir: Path, keys: Mapping[str, Any]) -> None:
 
 def load_sort_keys(cache_dir: Path, keys: dict[str, Any]) -> int:
     return _load_table(cache_dir / SORT_KEYS_FILE, keys)
+
+
+def load_pictures(cache_dir: Path, memo: Memo) -> int:
+    """Give `memo` the network pictures the last good build drew; how many there were."""
+    return _offer(cache_dir / PICTURES_FILE, memo)
+
+
+def save_pictures(cache_dir: Path, memo: Memo, kinds: tuple[str, ...]) -> None:
+    """Keep the entries of `memo` this build used whose keys start with one of `kinds`."""
+    entries = {key: value for key, value in memo.items() if isinstance(key, tuple) and key and key[0] in kinds}
+    _write(cache_dir / PICTURES_FILE, entries)
 
 
 def load_search(cache_dir: Path, memo: Memo) -> int:

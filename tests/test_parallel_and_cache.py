@@ -16,7 +16,7 @@ import pytest
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, parallel, search, store
+from sitegen import load, network, parallel, search, store
 from sitegen.markup import MarkdownRenderer
 from sitegen.write import MARKER
 
@@ -54,9 +54,10 @@ def conversions(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def made(monkeypatch) -> dict[str, list[str]]:
-    """The content files parsed, and the search entries made, in this process from now on."""
-    found = {"parsed": [], "search": []}
-    parse, encode = load._parse_file, search.encode
+    """The content files parsed, the search entries made and the network pictures laid
+    out, in this process from now on."""
+    found = {"parsed": [], "search": [], "layouts": []}
+    parse, encode, layout = load._parse_file, search.encode, network.layout
 
     def parsed(path, *args):
         found["parsed"].append(path.name)
@@ -66,8 +67,13 @@ def made(monkeypatch) -> dict[str, list[str]]:
         found["search"].append(version.url)
         return encode(version, section)
 
+    def laid_out(ids, *args):
+        found["layouts"].append(len(ids))
+        return layout(ids, *args)
+
     monkeypatch.setattr(load, "_parse_file", parsed)
     monkeypatch.setattr(search, "encode", encoded)
+    monkeypatch.setattr(network, "layout", laid_out)
     return found
 
 
@@ -129,12 +135,14 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     assert site_files(output) == reference
 
     assert len(made["parsed"]) == len(made["search"]) == 168  # every file; every page, in its language's search
+    assert made["layouts"] == [84]  # the picture of the topics index (the same nodes in both languages)
 
     shutil.rmtree(output)  # a warm build: the cache, a new output folder
     conversions.clear()
-    made["parsed"].clear(), made["search"].clear()
+    for found in made.values():
+        found.clear()
     warm = build_into(content, output, cache_dir=cache)
-    assert conversions == [] and made == {"parsed": [], "search": []}
+    assert conversions == [] and made == {"parsed": [], "search": [], "layouts": []}
     assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(output) == reference
 
@@ -145,7 +153,7 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     conversions.clear()
     edited = build_into(content, output, cache_dir=cache, jobs=2)
     assert conversions == ["en/actors/akteur-00007/"]  # one body: in this process
-    assert made == {"parsed": ["akteur-00007.en.md"], "search": ["en/actors/akteur-00007/"]}
+    assert made == {"parsed": ["akteur-00007.en.md"], "search": ["en/actors/akteur-00007/"], "layouts": []}
     assert edited.counts["rendered"] == 3
     shutil.rmtree(output)
     conversions.clear()
@@ -156,14 +164,18 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     assert site_files(output) == site_files(fresh) != reference
 
 
-def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path):
+def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path, made):
     """Digests do not depend on the process (str hashes are seeded per process, so a set
-    would pickle in another order): a build in a new process reuses every page."""
+    would pickle in another order): a build in a new process reuses every page, and the
+    network picture, though two workers rendered the pages of the first build."""
     content = copy_of(corpus, tmp_path)
     first = run_cli("--content", str(content), "--output", str(tmp_path / "first"), "--jobs", "2")
     assert first.returncode == 0, first.stderr
     again = build_into(content, tmp_path / "output", cache_dir=tmp_path / ".sitegen-cache", jobs=2)
     assert again.counts == {"rendered": 0, "reused": again.pages}
+    # In this process (a worker's calls would not be seen here): nothing is read or drawn again.
+    build_into(content, tmp_path / "third", cache_dir=tmp_path / ".sitegen-cache")
+    assert made == {"parsed": [], "search": [], "layouts": []}
     assert site_files(tmp_path / "output") == reference
 
 

@@ -187,7 +187,7 @@ class Rendering:
     geography: Geography
     assets: Mapping[str, bytes]  # the files of assets/ and the search files, before renaming
     asset_names: Mapping[str, str]  # their names in the output
-    search: Mapping[str, Mapping[str, str]]  # language → slug → that page's search entry (JSON)
+    search: Mapping[str, Mapping[str, bytes]]  # language → slug → that page's search entry (JSON, UTF-8)
     feeds: Mapping[str, tuple[str, str]]  # language → its news feed's (site path, title)
     page_assets: Mapping[str, Mapping[str, str]]  # page path → the assets it names, with their names
 

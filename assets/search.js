@@ -83,6 +83,7 @@
   }
 
   function show(text) {
+    list.removeAttribute("aria-busy");
     list.textContent = "";
     if (!text.trim()) {
       status.textContent = "";
@@ -118,6 +119,8 @@
   show(query);
   var timer = null;
   input.addEventListener("input", function () {
+    // Busy until the typing pauses: the list still shows the results of the last query.
+    list.setAttribute("aria-busy", "true");
     window.clearTimeout(timer);
     timer = window.setTimeout(function () { show(input.value); }, 150);
   });

@@ -119,7 +119,7 @@ class Tab:
         query = site.pages[page_id].query
         if query:
             self.page.locator("#_search-input").fill(query)
-            self.page.locator("#_search-results li").first.wait_for()
+            self.page.locator("#_search-results:not([aria-busy]) li").first.wait_for()
 
     def problems(self, site: ServedSite) -> list[str]:
         """Script errors, broken references, and requests to any other host (the site loads

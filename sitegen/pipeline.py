@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -42,7 +43,7 @@ from .render import (
 from .schema import slugify
 from .search import search_entries, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
-from .write import UnsafeOutputError, check_output_dir, recover_output, write_site, write_zip
+from .write import Staging, UnsafeOutputError, check_output_dir, recover_output, write_zip
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -198,9 +199,10 @@ def section_label(locale: Locale) -> Callable[[str], str]:
 
 
 def render(
-    site: Site, options: BuildOptions, problems: Problems, cache: BuildCache
+    site: Site, options: BuildOptions, problems: Problems, cache: BuildCache, staging: Staging | None = None
 ) -> tuple[dict[str, bytes], Rendering | None]:
-    """The site's files, and what they were made with; ({}, None) after an error."""
+    """The site's files, and what they were made with; ({}, None) after an error. With
+    `staging`, the pages are written into it as they are rendered."""
     theme = load_theme(options, site.config.languages, problems, cache)
     if theme is None:
         return {}, None
@@ -220,12 +222,15 @@ def render(
     feed_files, feeds = news_feeds(site, locales)
     files.update(feed_files)
     pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
-    files.update(render_site(site, theme.envs, locales, problems, asset_names, geography, feeds, pages, options.jobs))
+    files.update(
+        render_site(site, theme.envs, locales, problems, asset_names, geography, feeds, pages, options.jobs, staging)
+    )
     return files, Rendering(theme, geography, assets, asset_names, search, feeds, pages.assets)
 
 
-def build_files(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
-    """Build the site in memory: every stage up to the files, nothing written.
+def build_files(options: BuildOptions, cache: BuildCache | None = None, staging: Staging | None = None) -> BuildResult:
+    """Build the site in memory: every stage up to the files, nothing written but the
+    pages into `staging`, when there is one (see `build`).
 
     The live preview passes the same `cache` to every build, so only what changed is
     read, converted and rendered again; the files are the same as without it.
@@ -237,7 +242,7 @@ def build_files(options: BuildOptions, cache: BuildCache | None = None) -> Build
     content, result.site = load_site(options, problems, cache)
     if result.site is None:
         return result
-    result.files, rendering = render(result.site, options, problems, cache)
+    result.files, rendering = render(result.site, options, problems, cache, staging)
     if options.strict:
         problems.make_warnings_errors()
     cache.failed = bool(problems)
@@ -259,9 +264,12 @@ def build(options: BuildOptions) -> BuildResult:
     """Build the site; write output/ only when no stage found an error.
 
     What an interrupted build left beside output/ is put right first, so output/ holds a
-    whole site again even when this build then stops at an error. Two builds into the
-    same folder render side by side and take turns writing; a problem with the folder
-    (unsafe to replace, held too long by another build, not writable) is reported.
+    whole site again even when this build then stops at an error. The pages are written
+    into a new folder beside output/ while they are rendered (write.Staging), and it
+    takes the place of output/ at the end; after an error it is deleted. Two builds into
+    the same folder render and write side by side and take turns swapping their sites
+    in; a problem with the folder (unsafe to replace, held too long by another build,
+    not writable) is reported.
     """
 
     def refuse(result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
@@ -282,19 +290,34 @@ def build(options: BuildOptions) -> BuildResult:
         recover_output(options.output_dir)
     except (UnsafeOutputError, OSError) as exc:
         return refuse(BuildResult(), exc)
-    cache, inputs = BuildCache(), None
+    cache, inputs, stamp = BuildCache(), None, None
     if options.cache_dir is not None:
-        inputs = _inputs_digest(options)
-        unchanged = _unchanged(options, inputs)
+        inputs, stamp = _inputs_digest(options), store.read_stamp(options.cache_dir)
+        unchanged = _unchanged(options, inputs, stamp)
         if unchanged is not None:
             return unchanged
+    try:
+        staging = Staging(options.output_dir)
+    except (UnsafeOutputError, OSError) as exc:
+        return refuse(BuildResult(), exc)
+    if stamp is not None:
+        staging.prepare(_folders(stamp.get("output") or {}, options.output_dir.absolute()))
+    if options.cache_dir is not None:
         known = load_cache(options.cache_dir, cache)
-    result = build_files(options, cache)
+    try:
+        result = build_files(options, cache, staging)
+    except OSError as exc:  # writing a page
+        staging.discard()
+        return refuse(BuildResult(), exc)
+    except BaseException:
+        staging.discard()
+        raise
     result.counts = dict(cache.counts)
     if result.problems:
+        staging.discard()
         return result
     try:
-        output = write_site(result.files, options.output_dir.absolute(), page_sources(result.site))
+        output = staging.publish(result.files, page_sources(result.site))
     except (UnsafeOutputError, OSError) as exc:
         return refuse(result, exc)
     result.written = True
@@ -322,9 +345,9 @@ def _inputs_digest(options: BuildOptions) -> str | None:
     return store.inputs_digest([folder.absolute() for folder in folders], replace(options, jobs=0))
 
 
-def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
-    """The last build's result when neither what it read nor what it wrote has changed since."""
-    stamp = store.read_stamp(options.cache_dir)
+def _unchanged(options: BuildOptions, inputs: str | None, stamp: Mapping[str, Any] | None) -> BuildResult | None:
+    """The last build's result when neither what it read nor what it wrote has changed since
+    (`stamp`, as it recorded them)."""
     if inputs is None or stamp is None or stamp["inputs"] != inputs:
         return None
     if stamp["output"] != store.output_signature(options.output_dir.absolute()):
@@ -333,6 +356,13 @@ def _unchanged(options: BuildOptions, inputs: str | None) -> BuildResult | None:
     return BuildResult(
         problems=Problems(list(report["problems"])), written=True, unchanged=True, summary=report["summary"]
     )
+
+
+def _folders(output: Mapping[str, Any], output_dir: Path) -> set[str]:
+    """The folders (site paths) of the files a build wrote into `output_dir` (its stamp's
+    signature of the output)."""
+    prefix = f"{output_dir}/"
+    return {path[len(prefix) :].rpartition("/")[0] for path in output if str(path).startswith(prefix)}
 
 
 def _keep_for_next_build(

@@ -35,6 +35,7 @@ from .markup import relative_url
 from .memo import Fingerprint, Memo, intern, memoized
 from .model import Entity, Site, Version
 from .schema import HOME_SLUG, LISTED_SECTIONS, slugify
+from .write import Signature, Staging
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
@@ -688,16 +689,25 @@ def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str
     return versions
 
 
-def render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int) -> list[dict[str, bytes]]:
+def render_pages(
+    pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int, staging: Staging | None = None
+) -> list[dict[str, bytes]]:
     """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order.
 
     They are rendered, or taken from the cache, by up to `jobs` processes: each returns a
     page's files with what it reported and the cache entries it made or used, and these
     are added here in the order of the pages, so the build is the one a single process
-    makes. The live preview (one job) renders here, with the quick checks of `depends`.
+    makes. With `staging`, each process also writes the pages it made into the new
+    output folder right away, so that writing is shared out too and done while other
+    pages render. The live preview (one job) renders here, with the quick checks of
+    `depends`.
     """
     if parallel.workers(len(pages), jobs) == 1:
-        return [page.render(template, problems, context, depends) for page, template, context, depends in pages]
+        done = [page.render(template, problems, context, depends) for page, template, context, depends in pages]
+        if staging is not None:
+            for files in done:
+                staging.write(files)
+        return done
     memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()
 
@@ -709,7 +719,8 @@ def render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None
         page, template, context, depends = page
         found = Problems()
         if cache is None:
-            return page.render(template, found, context, depends), None, found.items, [], [], {}, {}
+            files = page.render(template, found, context, depends)
+            return files, None, found.items, [], [], {}, {}, write(files)
         cache.memo, cache.counts, cache.assets = Memo(known), dict.fromkeys(counts, 0), {}
         files = page.render(template, found, context, depends)
         made, reused = [], []
@@ -720,11 +731,18 @@ def render_pages(pages: list[tuple], problems: Problems, cache: PageCache | None
                 else:
                     made.append((key, value))
         same = next((key for key in reused if known[key][0] is files), None)
-        return None if same else files, same, found.items, made, reused, cache.counts, cache.assets
+        return None if same else files, same, found.items, made, reused, cache.counts, cache.assets, write(files)
+
+    def write(files: dict[str, bytes]) -> dict[str, Signature]:
+        return staging.write(files) if staging is not None else {}
 
     files = []
-    for page_files, same, found, made, reused, page_counts, page_assets in parallel.run_all(render, pages, jobs):
+    for page_files, same, found, made, reused, page_counts, page_assets, written in parallel.run_all(
+        render, pages, jobs
+    ):
         problems.items.extend(found)
+        if staging is not None:
+            staging.add(written)
         for key in reused:
             memo.get(key)  # used by this build
         for key, value in made:
@@ -761,9 +779,11 @@ def render_site(
     feeds: Mapping[str, tuple[str, str]],
     cache: PageCache | None = None,
     jobs: int = 1,
+    staging: Staging | None = None,
 ) -> dict[str, bytes]:
     """Every page of every language, plus the root language chooser, the 404 page, the
-    sitemap and robots.txt.
+    sitemap and robots.txt. With `staging`, the pages are written into it as they are
+    rendered (see `render_pages`).
 
     `asset_names` maps each file of assets/ to its name in the output (with its hash);
     `geography` places actors on the maps; `feeds` names each language's news feed (see
@@ -795,7 +815,7 @@ def render_site(
             if page.kind == "section" and page.section == "topics":
                 page.r.network(page.url)
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
-    for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs), strict=True):
+    for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs, staging), strict=True):
         files.update(page_files)
         if page.kind != "404":
             sitemap.append((page.absolute(page.path), page.alternates()))

@@ -5,23 +5,28 @@ folder beside output/ (`.output.new-XXXXXXXX`) and then put in place, so a visit
 preview server never sees a half-written site, a build with errors writes nothing,
 and files of pages that no longer exist are gone with the old folder.
 
-The order of steps is what makes an interrupted build harmless:
-
 A file whose bytes are those of the same file in the last build is not written again:
 the new folder gets a hard link to it, so it keeps its modification time and deploy
 tools see only the files that really changed.
 
-1. Lock: a build holds `.output.lock` beside output/ while it writes, so two builds into
-   the same folder take turns; one that waits too long gives up with `OutputBusyError`.
-2. Recover: whatever an earlier, interrupted build left beside output/ is put right
+The order of steps is what makes an interrupted build harmless:
+
+1. Stage: when the build starts it makes the new folder (`Staging`) and holds an `flock`
+   on it for as long as it runs, so that recovery in another build leaves it alone. Each
+   page is written into it as soon as it is rendered, by the process that rendered it;
+   the other files follow when all is rendered. A build with errors deletes the folder.
+2. Lock: for the last steps a build holds `.output.lock` beside output/, so two builds
+   into the same folder take turns; one that waits too long gives up with
+   `OutputBusyError`.
+3. Recover: whatever an earlier, interrupted build left beside output/ is put right
    (`recover_output`) — a missing output/ gets its last complete site back, and
-   unfinished or retired folders are deleted.
-3. Stage: every file is written into the new folder, the marker file last, so a folder
-   with a marker is a complete site and one without is unfinished.
-4. Swap: on Linux one `renameat2(RENAME_EXCHANGE)` trades the two folders at once;
+   unfinished or retired folders no running build holds are deleted.
+4. Mark: the marker file is written last, so a folder with a marker is a complete site
+   and one without is unfinished.
+5. Swap: on Linux one `renameat2(RENAME_EXCHANGE)` trades the two folders at once;
    elsewhere two renames (output/ → `.output.old-XXXXXXXX`, new → output/) leave a moment
-   without output/, which step 2 of the next build repairs from the retired copy.
-5. Delete the old site, its marker first, so a half-deleted folder never looks complete.
+   without output/, which step 3 of the next build repairs from the retired copy.
+6. Delete the old site, its marker first, so a half-deleted folder never looks complete.
 
 This holds when a build is stopped (Ctrl-C, kill, a crash), not when the machine loses
 power: the files are not synced to disk (`fsync`), which on a large site would cost
@@ -36,13 +41,14 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 try:
     import fcntl
@@ -111,42 +117,181 @@ def _refuse_foreign(output_dir: Path) -> None:
         )
 
 
+Signature = tuple[int, int, int]  # a written file's size, modification time and inode
+
+
+class Staging:
+    """The new site, written beside output/ while the build still renders it.
+
+    A build makes it when it starts, so that each page is written as soon as it is
+    rendered, by whichever process rendered it; `publish` then writes the rest and swaps
+    the folder in place of output/. While the build runs it holds an `flock` on the
+    folder itself: recovery in another build leaves a folder held that way alone, and the
+    system lets go of it when the build (with all its processes) ends or is killed, so a
+    dead build's folder is deleted as before.
+    """
+
+    def __init__(self, output_dir: Path):
+        self.output_dir = output_dir.absolute()
+        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Made and held under the output lock, so no recovery sees it unheld.
+        with output_lock(self.output_dir):
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-", dir=self.output_dir.parent))
+            self._handle = _hold(self.folder)
+        self._made = {self.folder}
+        self._helper: subprocess.Popen | None = None
+        self._prepared: set[str] = set()
+        self.written: dict[str, Signature] = {}  # by this process, or handed to it by `add`
+
+    def prepare(self, folders: Iterable[str]) -> None:
+        """Start making `folders` (site paths) in another process while the build goes on.
+
+        Making thousands of folders is mostly the system's work, and the build has one
+        core to spare while it loads; given the folders of the last build's files, most
+        of which this build writes again, it finds them made. Those it leaves empty are
+        removed in `publish`.
+        """
+        wanted = set()
+        for folder in folders:
+            parts = PurePosixPath(folder).parts
+            if folder and not PurePosixPath(folder).is_absolute() and ".." not in parts:
+                wanted.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+        if not wanted:
+            return
+        paths = b"\0".join(os.fsencode(self.folder / folder) for folder in sorted(wanted))
+        try:
+            helper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS], stdin=subprocess.PIPE)
+            with helper.stdin:
+                helper.stdin.write(paths)
+        except OSError:  # no process to spare: the pages make their folders themselves
+            return
+        self._helper, self._prepared = helper, wanted
+
+    def write(self, files: Mapping[str, bytes]) -> dict[str, Signature]:
+        """Write `files` (site path → bytes) into the folder; their signatures.
+
+        A file whose bytes are those of the same file in output/ becomes a second name
+        of it (see `_keep_unchanged`). Safe to call from a forked worker process: what
+        it wrote goes back to the build, which passes it to `add`.
+        """
+        signatures = {}
+        for name, data in files.items():
+            path = self.folder / name
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
+            stat = _keep_unchanged(self.output_dir / name, path, data) or _write_file(path, data)
+            signatures[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        self.written.update(signatures)
+        return signatures
+
+    def add(self, signatures: Mapping[str, Signature]) -> None:
+        """Files another process wrote into the folder."""
+        self.written.update(signatures)
+
+    def publish(self, files: Mapping[str, bytes], sources: Mapping[str, str]) -> dict[str, Signature]:
+        """Write those of `files` not written yet, then put the folder in place of output/.
+
+        The marker also records which source file each page came from (`sources`), so
+        `check` can name it beside a problem it finds in the built page. While another
+        build swaps its own site in this one waits, up to `LOCK_WAIT` seconds, then
+        raises `OutputBusyError`. Returns every file of the new output/ by its path,
+        with its signature: what `store.output_signature` finds there.
+        """
+        try:
+            self.write({name: data for name, data in sorted(files.items()) if name not in self.written})
+            self._stop_helper()
+            self._remove_unused()
+            os.chmod(self.folder, 0o755)
+            with output_lock(self.output_dir):
+                _recover(self.output_dir)
+                # Checked again now that no other build can change the folder.
+                _refuse_foreign(self.output_dir)
+                _write_marker(self.folder, sources)
+                stat = os.stat(self.folder / MARKER)
+                self.written[MARKER] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                _swap(self.folder, self.output_dir)
+        except BaseException:
+            self.discard()
+            raise
+        self._let_go()
+        return {f"{self.output_dir}/{name}": signature for name, signature in self.written.items()}
+
+    def discard(self) -> None:
+        """Delete the folder: the build wrote nothing to output/."""
+        self._stop_helper(kill=True)
+        _discard(self.folder)
+        self._let_go()
+
+    def _stop_helper(self, kill: bool = False) -> None:
+        if self._helper is not None:
+            if kill:
+                self._helper.kill()
+            self._helper.wait()
+            self._helper = None
+
+    def _remove_unused(self) -> None:
+        """Remove the prepared folders no file went into, the deepest first."""
+        used = set()
+        for name in self.written:
+            parts = name.split("/")[:-1]
+            used.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+        for folder in sorted(self._prepared - used, key=lambda folder: folder.count("/"), reverse=True):
+            with suppress(OSError):
+                os.rmdir(self.folder / folder)
+
+    def _let_go(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+
+
+# `Staging.prepare`'s helper: makes the folders it reads (parents first, NUL-separated)
+# and stops when the staging folder is gone (the build was stopped and tidied up).
+_MAKE_FOLDERS = """
+import os, sys
+for path in sys.stdin.buffer.read().split(b"\\0"):
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except OSError:
+        break
+"""
+
+
+def _hold(folder: Path) -> int | None:
+    """Lock `folder` as in use by this build; the open handle that holds the lock."""
+    if fcntl is None:
+        return None
+    handle = os.open(folder, os.O_RDONLY)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether a running build holds `folder` (see `Staging`)."""
+    if fcntl is None:
+        return False
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+    return False
+
+
 def write_site(
     files: Mapping[str, bytes], output_dir: Path, sources: Mapping[str, str] | None = None
-) -> dict[str, tuple[int, int, int]]:
-    """Write `files` into a new folder and swap it in place of `output_dir`.
-
-    The marker file also records which source file each page came from (`sources`),
-    so `check` can name it beside a problem it finds in the built page. While another
-    build writes the same folder this one waits, up to `LOCK_WAIT` seconds, then raises
-    `OutputBusyError`. Returns every file of the new folder by its path, with its size,
-    modification time and inode: what `store.output_signature` finds there.
-    """
-    output_dir = output_dir.absolute()
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    with output_lock(output_dir):
-        _recover(output_dir)
-        # Checked again now that no other build can change the folder.
-        _refuse_foreign(output_dir)
-        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
-        try:
-            made, written = {staging}, {}
-            for name, data in sorted(files.items()):
-                path = staging / name
-                if path.parent not in made:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(path.parent)
-                stat = _keep_unchanged(output_dir / name, path, data) or _write_file(path, data)
-                written[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-            os.chmod(staging, 0o755)
-            _write_marker(staging, sources or {})
-            stat = os.stat(staging / MARKER)
-            written[MARKER] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        except BaseException:
-            _discard(staging)
-            raise
-        _swap(staging, output_dir)
-    return {f"{output_dir}/{name}": signature for name, signature in written.items()}
+) -> dict[str, Signature]:
+    """Write `files` into a new folder and swap it in place of `output_dir` (see
+    `Staging.publish`)."""
+    return Staging(output_dir).publish(files, sources or {})
 
 
 def _write_file(path: Path, data: bytes) -> os.stat_result:
@@ -338,7 +483,8 @@ def _recover(output_dir: Path) -> None:
 
 
 def _leftovers(output_dir: Path) -> list[Path]:
-    """The staging and retired folders of `output_dir` — by name, never anything else."""
+    """The staging and retired folders of `output_dir` — by name, never anything else —
+    that no running build holds."""
     prefix = f".{output_dir.name}"
     with os.scandir(output_dir.parent) as entries:
         return sorted(
@@ -347,6 +493,7 @@ def _leftovers(output_dir: Path) -> list[Path]:
             if entry.name.startswith(prefix)
             and _LEFTOVER.fullmatch(entry.name, len(prefix))
             and entry.is_dir(follow_symlinks=False)
+            and not _in_use(Path(entry.path))
         )
 
 

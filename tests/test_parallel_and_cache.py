@@ -6,6 +6,7 @@ process without a cache is the reference. The corpus is the benchmark's, small.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import shutil
@@ -16,7 +17,7 @@ import pytest
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, network, parallel, search, store
+from sitegen import load, network, parallel, search, store, write
 from sitegen.markup import MarkdownRenderer
 from sitegen.write import MARKER
 
@@ -109,10 +110,51 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
             return fork.Pool(processes)
 
     monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: Counting())
+    writers = tmp_path / "writers"
+    write_file = write._write_file
+
+    def logged(path, data):  # runs in whichever process writes the file
+        with writers.open("a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} {path.name}\n")
+        return write_file(path, data)
+
+    monkeypatch.setattr(write, "_write_file", logged)
     result = build_into(corpus, tmp_path / "output", jobs=2)
     assert not result.problems.errors
     assert pools == [2, 2]  # the bodies were converted, and the pages rendered, by two processes
     assert site_files(tmp_path / "output") == reference
+    # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…).
+    by_process = {}
+    for line in writers.read_text(encoding="utf-8").splitlines():
+        pid, name = line.split()
+        by_process.setdefault(int(pid), []).append(name)
+    mine = by_process.pop(os.getpid())
+    assert len(by_process) == 2
+    assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}
+    assert not {"index.html", "404.html"} & set(mine)
+    assert sum(map(len, by_process.values())) == result.pages
+
+
+def test_a_page_that_cannot_be_written_stops_the_build_with_a_message(corpus, tmp_path, monkeypatch):
+    content, output = copy_of(corpus, tmp_path), tmp_path / "output"
+    assert build_into(content, output, jobs=2).written
+    before = snapshot(output)
+    edit(content / "actors/akteur-00040.de.md", "\nNeuer Absatz.\n")
+    write_file = write._write_file
+
+    def full(path, data):  # in a worker: its page changed, so it is written, not linked
+        if path.parent.name == "akteur-00040":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_file(path, data)
+
+    monkeypatch.setattr(write, "_write_file", full)
+    result = build_into(content, output, jobs=2)
+    assert not result.written
+    [problem] = result.problems.errors
+    assert "cannot write the site" in str(problem) and "No space left on device" in str(problem)
+    assert "akteur-00040" in str(problem)
+    assert snapshot(output) == before  # the last good site stays, and nothing is left beside it
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["content", "output"]
 
 
 def test_the_parallel_build_reports_what_the_plain_one_reports(tmp_path):
@@ -289,3 +331,45 @@ def test_the_command_line_keeps_a_cache_beside_the_content_and_takes_jobs(corpus
     assert plain.returncode == 0 and "Built " in plain.stdout
     assert not (tmp_path / ".sitegen-cache").exists()
     assert site_files(output) == reference
+
+
+def test_the_folders_of_the_last_build_are_made_ahead_and_the_unused_removed(corpus, tmp_path, monkeypatch):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    news = content / "news" / "neu.de.md"
+    news.parent.mkdir()
+    news.write_text('---\ntitle: Neu\nsummary: Etwas Neues.\ndate: "2024-10-01"\n---\n', encoding="utf-8")
+    edit(news, "Neu.\n")  # saved a while ago, so the build keeps a stamp
+    assert build_into(content, output, cache_dir=cache).written
+    assert (output / "de/aktuelles/neu/index.html").is_file()
+    news.unlink()
+    prepared = []
+    prepare = write.Staging.prepare
+
+    def recorded(self, folders):
+        folders = set(folders)
+        prepared.append(folders)
+        prepare(self, folders)
+        deadline = time.monotonic() + 30
+        while not all((self.folder / folder).is_dir() for folder in folders) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert all((self.folder / folder).is_dir() for folder in folders)  # by the helper process
+
+    monkeypatch.setattr(write.Staging, "prepare", recorded)
+    shutil.rmtree(output)  # every file is written again, into the folders made ahead
+    result = build_into(content, output, cache_dir=cache)
+    assert result.written and not result.problems.errors
+    [folders] = prepared
+    assert {"de/aktuelles/neu", "de/akteure/akteur-00011", "assets", ""} <= folders
+    assert not (output / "de/aktuelles/neu").exists()
+    assert [path for path in output.rglob("*") if path.is_dir() and not any(path.iterdir())] == []
+    fresh = tmp_path / "fresh"
+    build_into(content, fresh)
+    assert site_files(output) == site_files(fresh)
+
+    # A build that stops at an error stops the helper too: nothing is left beside output/.
+    edit(content / "actors" / "akteur-00011.de.md", "\n[[nirgends]]\n")
+    assert not build_into(content, output, cache_dir=cache).written
+    assert len(prepared) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cache", "content", "fresh", "output"]
+    assert site_files(output) == site_files(fresh)

@@ -397,8 +397,11 @@ class SiteRenderer:
             return dict(network=svg, connections=network.connections(nodes, edges, collation_key))
 
         # Placing the labels takes a while: the same picture as last build is taken as it is.
-        key = ("network-picture", tuple(nodes), tuple(edges), tuple(positions.items()), title, description)
-        return memoized(models, (*key, *legend.items()), draw)
+        # Kept by a digest of what it shows: a key of thousands of nodes is slow to load
+        # from the cache and to look up.
+        shows = repr((nodes, edges, sorted(positions.items()), title, description, sorted(legend.items())))
+        key = ("network-picture", hashlib.blake2b(shows.encode(), digest_size=20).hexdigest())
+        return memoized(models, key, draw)
 
     def key_figures(self) -> list[tuple[int, str]]:
         """Counts the home page leads with: actors, networks, topics, cities, connections."""
@@ -822,7 +825,8 @@ def render_site(
     if cache is None:
         files["sitemap.xml"] = publish.sitemap(sitemap)
     else:
-        key = ("sitemap.xml", tuple((loc, tuple(alternates)) for loc, alternates in sitemap))
+        # Kept with the pages (whose cache keeps keys that are strings).
+        key = "sitemap.xml:" + hashlib.blake2b(repr(sitemap).encode(), digest_size=20).hexdigest()
         files["sitemap.xml"] = memoized(cache.memo, key, lambda: publish.sitemap(sitemap))
     files["robots.txt"] = publish.robots(site.config.base_url)
     return files

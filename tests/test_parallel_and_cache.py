@@ -17,7 +17,7 @@ import pytest
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, network, parallel, search, store, write
+from sitegen import load, network, parallel, publish, search, store, write
 from sitegen.markup import MarkdownRenderer
 from sitegen.write import MARKER
 
@@ -55,10 +55,11 @@ def conversions(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def made(monkeypatch) -> dict[str, list[str]]:
-    """The content files parsed, the search entries made and the network pictures laid
-    out, in this process from now on."""
-    found = {"parsed": [], "search": [], "layouts": []}
+    """The content files parsed, the search entries made, the network pictures laid out
+    and drawn, and the sitemaps made, in this process from now on."""
+    found = {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
     parse, encode, layout = load._parse_file, search.encode, network.layout
+    draw, sitemap = network.network_svg, publish.sitemap
 
     def parsed(path, *args):
         found["parsed"].append(path.name)
@@ -72,6 +73,16 @@ def made(monkeypatch) -> dict[str, list[str]]:
         found["layouts"].append(len(ids))
         return layout(ids, *args)
 
+    def drawn(nodes, *args, **options):
+        found["pictures"].append(options["title"])
+        return draw(nodes, *args, **options)
+
+    def mapped(pages):
+        found["sitemaps"].append(len(pages))
+        return sitemap(pages)
+
+    monkeypatch.setattr(network, "network_svg", drawn)
+    monkeypatch.setattr(publish, "sitemap", mapped)
     monkeypatch.setattr(load, "_parse_file", parsed)
     monkeypatch.setattr(search, "encode", encoded)
     monkeypatch.setattr(network, "layout", laid_out)
@@ -83,6 +94,11 @@ def site_files(output: Path) -> dict[str, bytes]:
     files = snapshot(output)
     assert files.pop(MARKER)
     return files
+
+
+def reference_pages(files: dict[str, bytes]) -> int:
+    """How many pages a sitemap of the site lists: all but the 404 page."""
+    return sum(name.endswith(".html") for name in files) - 1
 
 
 def copy_of(corpus: Path, tmp_path: Path) -> Path:
@@ -178,13 +194,14 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
 
     assert len(made["parsed"]) == len(made["search"]) == 168  # every file; every page, in its language's search
     assert made["layouts"] == [84]  # the picture of the topics index (the same nodes in both languages)
+    assert len(made["pictures"]) == 2 and made["sitemaps"] == [reference_pages(reference)]
 
     shutil.rmtree(output)  # a warm build: the cache, a new output folder
     conversions.clear()
     for found in made.values():
         found.clear()
     warm = build_into(content, output, cache_dir=cache)
-    assert conversions == [] and made == {"parsed": [], "search": [], "layouts": []}
+    assert conversions == [] and made == {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
     assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(output) == reference
 
@@ -195,7 +212,13 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     conversions.clear()
     edited = build_into(content, output, cache_dir=cache, jobs=2)
     assert conversions == ["en/actors/akteur-00007/"]  # one body: in this process
-    assert made == {"parsed": ["akteur-00007.en.md"], "search": ["en/actors/akteur-00007/"], "layouts": []}
+    assert made == {
+        "parsed": ["akteur-00007.en.md"],
+        "search": ["en/actors/akteur-00007/"],
+        "layouts": [],
+        "pictures": [],  # its labels are titles, not bodies
+        "sitemaps": [],
+    }
     assert edited.counts["rendered"] == 3
     shutil.rmtree(output)
     conversions.clear()
@@ -217,7 +240,7 @@ def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path, ma
     assert again.counts == {"rendered": 0, "reused": again.pages}
     # In this process (a worker's calls would not be seen here): nothing is read or drawn again.
     build_into(content, tmp_path / "third", cache_dir=tmp_path / ".sitegen-cache")
-    assert made == {"parsed": [], "search": [], "layouts": []}
+    assert made == {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
     assert site_files(tmp_path / "output") == reference
 
 

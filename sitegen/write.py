@@ -153,19 +153,20 @@ class Staging:
         """
         wanted = set()
         for folder in folders:
-            parts = PurePosixPath(folder).parts
-            if folder and not PurePosixPath(folder).is_absolute() and ".." not in parts:
-                wanted.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+            path = PurePosixPath(folder)
+            if folder and not path.is_absolute() and ".." not in path.parts:
+                wanted |= _with_parents(folder)
         if not wanted:
             return
         paths = b"\0".join(os.fsencode(self.folder / folder) for folder in sorted(wanted))
         try:
             helper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS], stdin=subprocess.PIPE)
-            with helper.stdin:
-                helper.stdin.write(paths)
         except OSError:  # no process to spare: the pages make their folders themselves
             return
         self._helper, self._prepared = helper, wanted
+        # A helper that is gone has made fewer folders, that is all.
+        with suppress(OSError), helper.stdin:
+            helper.stdin.write(paths)
 
     def write(self, files: Mapping[str, bytes]) -> dict[str, Signature]:
         """Write `files` (site path → bytes) into the folder; their signatures.
@@ -234,8 +235,7 @@ class Staging:
         """Remove the prepared folders no file went into, the deepest first."""
         used = set()
         for name in self.written:
-            parts = name.split("/")[:-1]
-            used.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+            used |= _with_parents(name.rpartition("/")[0])
         for folder in sorted(self._prepared - used, key=lambda folder: folder.count("/"), reverse=True):
             with suppress(OSError):
                 os.rmdir(self.folder / folder)
@@ -244,6 +244,12 @@ class Staging:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+
+
+def _with_parents(folder: str) -> set[str]:
+    """A folder (a site path) and the folders it is in: "a/b" → {"a", "a/b"}; "" → set()."""
+    parts = folder.split("/") if folder else []
+    return {"/".join(parts[:end]) for end in range(1, len(parts) + 1)}
 
 
 # `Staging.prepare`'s helper: makes the folders it reads (parents first, NUL-separated)

@@ -706,10 +706,11 @@ def render_pages(
     `depends`.
     """
     if parallel.workers(len(pages), jobs) == 1:
-        done = [page.render(template, problems, context, depends) for page, template, context, depends in pages]
-        if staging is not None:
-            for files in done:
-                staging.write(files)
+        done = []
+        for page, template, context, depends in pages:
+            done.append(page.render(template, problems, context, depends))
+            if staging is not None:
+                staging.write(done[-1])
         return done
     memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()

@@ -145,7 +145,7 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
         pid, name = line.split()
         by_process.setdefault(int(pid), []).append(name)
     mine = by_process.pop(os.getpid())
-    assert len(by_process) == 2
+    assert 1 <= len(by_process) <= 2  # the pool's workers (a busy machine may starve one)
     assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}
     assert not {"index.html", "404.html"} & set(mine)
     assert sum(map(len, by_process.values())) == result.pages

@@ -11,8 +11,8 @@ These files, only ever read by this generator:
   used (model.py). A build in a new process converts only the bodies that changed.
 - `pages.pickle`: every page of the last good build, by a digest of everything its
   template received (render.py). A page whose digest is unchanged is not rendered again.
-- `pictures.pickle`: the network pictures, their layout and labels placed, by the nodes
-  and edges they show (render.py's `SiteRenderer.network`).
+- `pictures.pickle`: the network pictures, their layout and labels placed, by a digest
+  of the nodes and edges they show (render.py's `SiteRenderer.network`).
 - `search.pickle`: each page's entry in the search files, by its address, title,
   summary and a digest of its text (search.py).
 - `sort-keys.pickle`: the sort key of every title (render.py's `collation_key`).

@@ -805,11 +805,13 @@ def render_site(
                 f"the city '{city}' has no position on the map",
                 f"add '{city}: [latitude, longitude]' to data/places.yaml, or give the actor coordinates",
             )
-    # Every title's sort key, worked out here once rather than in each worker process
-    # (and kept for the next build).
+    # Every title's and city's sort key, worked out here once rather than in each worker
+    # process (whose keys would be lost, so that each build would load pyuca again).
     for entity in site.entities.values():
         for version in entity.versions.values():
             collation_key(version.title)
+        if entity.facts.get("city"):
+            collation_key(entity.facts["city"])
     files: dict[str, bytes] = {}
     pages = site_pages(site, envs, locales, asset_names, geography, feeds, cache)
     if cache is not None:

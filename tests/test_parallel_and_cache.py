@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
@@ -236,6 +237,14 @@ def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path, ma
     content = copy_of(corpus, tmp_path)
     first = run_cli("--content", str(content), "--output", str(tmp_path / "first"), "--jobs", "2")
     assert first.returncode == 0, first.stderr
+    # The sort key of every title and city is kept, though the workers sorted the cities:
+    # a key made in a worker would be lost, and the next build would load pyuca again.
+    kept: dict[str, tuple] = {}
+    store.load_sort_keys(tmp_path / ".sitegen-cache", kept)
+    facts = [yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1]) for path in content.rglob("*.md")]
+    texts = {fact[field] for fact in facts for field in ("title", "city") if field in fact}
+    assert texts - set(kept) == set()
+    assert any("city" in fact for fact in facts)
     again = build_into(content, tmp_path / "output", cache_dir=tmp_path / ".sitegen-cache", jobs=2)
     assert again.counts == {"rendered": 0, "reused": again.pages}
     # In this process (a worker's calls would not be seen here): nothing is read or drawn again.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -157,6 +158,7 @@ def run_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    gc.freeze()  # this process ends soon: no collection need walk the site's objects on its way out
     summary = result.summarize()
     counts = ", ".join(f"{lang}: {pages} pages" for lang, pages in summary.items() if lang != "html")
     seconds = time.perf_counter() - started

@@ -10,11 +10,12 @@ work to be worth starting them, the items are done in this process, one after an
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -58,12 +59,28 @@ def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R
         # Objects set aside from the collector are not touched by it in the workers, so
         # the memory they share with this process stays shared instead of being copied.
         gc.freeze()
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        # A worker collects its garbage, though the build may have paused the collector.
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable) as pool:
             done = pool.map(_run_chunk, chunks, chunksize=1)
     finally:
         gc.unfreeze()
         _work = None
     return [result for chunk in done for result in chunk]
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused, in this process, while a build makes objects that
+    last until its end (the cache read from disk, the site model, the files). Each
+    collection walks every object made so far and frees almost nothing: in a warm build
+    at 5,000 actors, the collections took longer than the loading of the cache."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _run_chunk(indices: range) -> list[Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from . import store
+from . import parallel, store
 from .assets import fingerprint
 from .config import SiteConfig
 from .errors import Problem, Problems
@@ -270,8 +270,15 @@ def build(options: BuildOptions) -> BuildResult:
     the same folder render and write side by side and take turns swapping their sites
     in; a problem with the folder (unsafe to replace, held too long by another build,
     not writable) is reported.
-    """
 
+    Python's cycle collector is paused in this process while it builds: the build's
+    objects last until it ends, and each collection would walk them all.
+    """
+    with parallel.collector_paused():
+        return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
     def refuse(result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
         if isinstance(exc, UnsafeOutputError):
             result.problems.error(display_path(exc.path), 0, exc.what, exc.how)

@@ -7,6 +7,7 @@ process without a cache is the reference. The corpus is the benchmark's, small.
 from __future__ import annotations
 
 import errno
+import gc
 import multiprocessing
 import os
 import shutil
@@ -122,9 +123,9 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     fork = multiprocessing.get_context("fork")
 
     class Counting:
-        def Pool(self, processes):  # noqa: N802 (multiprocessing's name)
+        def Pool(self, processes, **options):  # noqa: N802 (multiprocessing's name)
             pools.append(processes)
-            return fork.Pool(processes)
+            return fork.Pool(processes, **options)
 
     monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: Counting())
     writers = tmp_path / "writers"
@@ -132,19 +133,24 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
 
     def logged(path, data):  # runs in whichever process writes the file
         with writers.open("a", encoding="utf-8") as log:
-            log.write(f"{os.getpid()} {path.name}\n")
+            log.write(f"{os.getpid()} {path.name} {gc.isenabled()}\n")
         return write_file(path, data)
 
     monkeypatch.setattr(write, "_write_file", logged)
     result = build_into(corpus, tmp_path / "output", jobs=2)
     assert not result.problems.errors
+    assert gc.isenabled()  # again, once the build is done
     assert pools == [2, 2]  # the bodies were converted, and the pages rendered, by two processes
     assert site_files(tmp_path / "output") == reference
     # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…).
     by_process = {}
+    collecting = {}
     for line in writers.read_text(encoding="utf-8").splitlines():
-        pid, name = line.split()
+        pid, name, enabled = line.split()
         by_process.setdefault(int(pid), []).append(name)
+        collecting[int(pid)] = enabled == "True"
+    # The build paused the cycle collector in its own process; the workers collect.
+    assert collecting.pop(os.getpid()) is False and set(collecting.values()) == {True}
     mine = by_process.pop(os.getpid())
     assert 1 <= len(by_process) <= 2  # the pool's workers (a busy machine may starve one)
     assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}

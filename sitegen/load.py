@@ -9,6 +9,7 @@ a file with problems is left out, so later stages only see well-formed documents
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -68,6 +69,15 @@ class SourceDocument:
 
     def line_of(self, name: str) -> int:
         return self.field_lines.get(name, 1)
+
+    @functools.cached_property
+    def text_fingerprint(self) -> str:
+        """The fingerprint of the text a translator translates from this file (see
+        translations.py): worked out once and kept with the file as parsed, so in the
+        cache too, and a warm build compares translations without reading a body."""
+        from .translations import fingerprint, translatable_text
+
+        return fingerprint(translatable_text(self))
 
 
 @dataclass

@@ -159,7 +159,6 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)
     markdown: Memo = field(default_factory=Memo)
     pages: Memo = field(default_factory=Memo)
-    texts: Memo = field(default_factory=Memo)  # digests of translated texts (translations.py)
     search: Memo = field(default_factory=Memo)  # each page's entry in the search files (search.py)
     models: Memo = field(default_factory=Memo)  # model objects, reused while their values are equal
     environments: dict[Hashable, Any] = field(default_factory=dict)
@@ -177,7 +176,7 @@ class BuildCache:
         self.started = time.time()
         self.counts = {"rendered": 0, "reused": 0}
         self.converted = self.parsed = 0
-        for memo in (self.markdown, self.pages, self.texts, self.search, self.models):
+        for memo in (self.markdown, self.pages, self.search, self.models):
             memo.next_build(keep_all=self.failed)
         self.fingerprint.next_build(keep_all=self.failed)
         self.failed = True  # until the build says it finished

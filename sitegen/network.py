@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 WIDTH, PLOT_HEIGHT = 360, 560  # viewBox units; the legend goes below the plot
 MARGIN = 14  # between the viewBox edge and the node centres
@@ -63,6 +63,11 @@ def layout(
 
     Nodes in `labelled` (topics and networks) are kept further apart, to leave room for their labels.
     """
+    # Imported here, not with this module: a build that has the layout from its cache
+    # (or unpickles a Node) does without them, and they take a third of a second to load.
+    import networkx as nx
+    import numpy as np
+
     known = set(node_ids)
     pairs = sorted({tuple(sorted(pair)) for pair in edges if pair[0] != pair[1] and set(pair) <= known})
     graph = nx.Graph()
@@ -88,6 +93,8 @@ def layout(
 
 def _spread(points: np.ndarray, room: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Push apart nodes closer than the sum of their `room`; the force layout packs leaves tightly."""
+    import numpy as np
+
     # Aim 0.5 beyond and stop within 0.25 of the aim: what is left covers rounding to 0.1 (at most 0.15).
     target = room[:, None] + room[None, :] + 0.5
     for _ in range(500):

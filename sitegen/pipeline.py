@@ -103,8 +103,8 @@ class Content:
     record: Mapping[str, Acceptance]  # accepted translations (content/translations.json)
     record_path: str
 
-    def translation_states(self, cache: BuildCache | None = None) -> list[TranslationState]:
-        return translation_states(self.config, self.documents, self.record, cache.texts if cache else None)
+    def translation_states(self) -> list[TranslationState]:
+        return translation_states(self.config, self.documents, self.record)
 
 
 def load_content(options: BuildOptions, problems: Problems, cache: BuildCache | None = None) -> Content | None:
@@ -130,7 +130,7 @@ def load_site(
     content = load_content(options, problems, cache)
     if content is None:
         return None, None
-    states = content.translation_states(cache)
+    states = content.translation_states()
     warn_stale(states, problems)
     stale = frozenset((s.slug, s.lang) for s in states if s.state == "stale")
     site = build_site(

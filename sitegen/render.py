@@ -25,7 +25,7 @@ import jinja2
 import pyuca
 from jinja2 import meta
 
-from . import parallel, publish
+from . import network, parallel, publish
 from .dates import PartialDate
 from .errors import Problems
 from .i18n import Locale
@@ -352,7 +352,6 @@ class SiteRenderer:
     def network(self, link: Callable[[str], str]) -> dict[str, Any]:
         """The picture of how actors, networks and topics connect, with the same links as a
         list (`connections`); `link` makes a page's link from a site path."""
-        from . import network  # networkx and numpy are imported only when the picture is drawn
 
         site, gettext = self.site, self.locale.gettext
         nodes, edges = [], []

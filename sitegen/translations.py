@@ -32,7 +32,6 @@ from types import MappingProxyType
 from .config import SiteConfig
 from .errors import Problems
 from .load import SourceDocument, display_path
-from .memo import Memo, memoized
 from .schema import SCHEMAS, SECTIONS
 
 STATES = ("source", "current", "stale", "unreviewed", "missing")
@@ -185,17 +184,12 @@ def translation_states(
     config: SiteConfig,
     documents: Iterable[SourceDocument],
     ledger: Mapping[str, Acceptance],
-    hashes: Memo | None = None,
 ) -> list[TranslationState]:
-    """Every page in every language, with its state; sources included as state 'source'.
-
-    `hashes` keeps the fingerprints of texts seen before, for the live preview.
-    """
+    """Every page in every language, with its state; sources included as state 'source'."""
     states = []
     for (section, slug), docs in _pages(config, documents).items():
         source = _source(docs, config)
-        text = translatable_text(source)
-        current_hash = memoized(hashes, tuple(text.items()), lambda text=text: fingerprint(text))
+        current_hash = source.text_fingerprint
         for lang in config.languages:
             doc = docs.get(lang)
             path = doc.path if doc else str(Path(source.path).with_name(f"{slug}.{lang}.md"))
@@ -210,6 +204,7 @@ def translation_states(
                     state = "current"
                 else:
                     state = "stale"
+                    text = translatable_text(source)
                     for name in dict.fromkeys([*text, *accepted.source_text]):
                         old, new = accepted.source_text.get(name, ""), text.get(name, "")
                         if old.split() != new.split():

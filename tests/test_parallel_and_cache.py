@@ -11,6 +11,8 @@ import gc
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,8 +21,9 @@ import yaml
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, network, parallel, publish, search, store, write
+from sitegen import load, network, parallel, publish, search, store, translations, write
 from sitegen.markup import MarkdownRenderer
+from sitegen.pipeline import PROJECT_DIR
 from sitegen.write import MARKER
 
 
@@ -58,10 +61,11 @@ def conversions(monkeypatch) -> list[str]:
 @pytest.fixture
 def made(monkeypatch) -> dict[str, list[str]]:
     """The content files parsed, the search entries made, the network pictures laid out
-    and drawn, and the sitemaps made, in this process from now on."""
-    found = {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
+    and drawn, the sitemaps made and the translation sources fingerprinted, in this
+    process from now on."""
+    found = {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": [], "fingerprints": []}
     parse, encode, layout = load._parse_file, search.encode, network.layout
-    draw, sitemap = network.network_svg, publish.sitemap
+    draw, sitemap, fingerprint = network.network_svg, publish.sitemap, translations.fingerprint
 
     def parsed(path, *args):
         found["parsed"].append(path.name)
@@ -83,6 +87,11 @@ def made(monkeypatch) -> dict[str, list[str]]:
         found["sitemaps"].append(len(pages))
         return sitemap(pages)
 
+    def fingerprinted(text):
+        found["fingerprints"].append(text["title"])
+        return fingerprint(text)
+
+    monkeypatch.setattr(translations, "fingerprint", fingerprinted)
     monkeypatch.setattr(network, "network_svg", drawn)
     monkeypatch.setattr(publish, "sitemap", mapped)
     monkeypatch.setattr(load, "_parse_file", parsed)
@@ -202,13 +211,21 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     assert len(made["parsed"]) == len(made["search"]) == 168  # every file; every page, in its language's search
     assert made["layouts"] == [84]  # the picture of the topics index (the same nodes in both languages)
     assert len(made["pictures"]) == 2 and made["sitemaps"] == [reference_pages(reference)]
+    assert len(made["fingerprints"]) == 84  # each page's source, the German file
 
     shutil.rmtree(output)  # a warm build: the cache, a new output folder
     conversions.clear()
     for found in made.values():
         found.clear()
     warm = build_into(content, output, cache_dir=cache)
-    assert conversions == [] and made == {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
+    assert conversions == [] and made == {
+        "parsed": [],
+        "search": [],
+        "layouts": [],
+        "pictures": [],
+        "sitemaps": [],
+        "fingerprints": [],
+    }
     assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(output) == reference
 
@@ -225,6 +242,7 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
         "layouts": [],
         "pictures": [],  # its labels are titles, not bodies
         "sitemaps": [],
+        "fingerprints": [],  # a translation changed, not a source
     }
     assert edited.counts["rendered"] == 3
     shutil.rmtree(output)
@@ -255,8 +273,25 @@ def test_the_cache_of_one_process_serves_another(corpus, reference, tmp_path, ma
     assert again.counts == {"rendered": 0, "reused": again.pages}
     # In this process (a worker's calls would not be seen here): nothing is read or drawn again.
     build_into(content, tmp_path / "third", cache_dir=tmp_path / ".sitegen-cache")
-    assert made == {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": []}
+    assert made == {"parsed": [], "search": [], "layouts": [], "pictures": [], "sitemaps": [], "fingerprints": []}
     assert site_files(tmp_path / "output") == reference
+
+
+def test_a_warm_build_in_a_new_process_loads_no_layout_or_collation_tables(corpus, tmp_path):
+    """What only a cold build needs is not loaded by a warm one: networkx and numpy (the
+    network picture's layout is in the cache) and pyuca's table (so are the sort keys)."""
+    content = copy_of(corpus, tmp_path)
+    output = tmp_path / "output"
+    assert run_cli("--content", str(content), "--output", str(output), "--jobs", "2").returncode == 0
+    shutil.rmtree(output)
+    warm = (
+        "import sys; from sitegen import cli, render; "
+        f"status = cli.main(['--content', {str(content)!r}, '--output', {str(output)!r}, '--jobs', '1']); "
+        "print(status, sorted({'numpy', 'networkx'} & set(sys.modules)), render._collator.cache_info().currsize)"
+    )
+    found = subprocess.run([sys.executable, "-c", warm], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert found.stdout.splitlines()[-1] == "0 [] 0", found.stderr
+    assert (output / "de" / "index.html").is_file()
 
 
 def test_a_changed_title_converts_the_bodies_that_link_to_it(corpus, tmp_path, conversions):

@@ -388,7 +388,9 @@ def _keep_for_next_build(
             store.save_files(folder, cache.files)
         if cache.converted or len(cache.markdown.items()) != known["markdown"]:
             store.save_markdown(folder, cache.markdown)
-        if cache.counts["rendered"] or cache.counts["reused"] != known["pages"]:
+        # The pages file holds the entries with string keys: the pages and the sitemap.
+        kept_pages = sum(isinstance(key, str) for key, _ in cache.pages.items())
+        if cache.counts["rendered"] or kept_pages != known["pages"]:
             store.save_pages(folder, cache.pages)
         if cache.search.made or len(cache.search.items()) != known["search"]:
             store.save_search(folder, cache.search)

@@ -312,6 +312,28 @@ def test_a_changed_title_converts_the_bodies_that_link_to_it(corpus, tmp_path, c
     assert "Neu " in (output / "de" / "akteure" / linking[0].name.split(".")[0] / "index.html").read_text()
 
 
+def test_a_warm_build_saves_only_the_cache_files_whose_entries_changed(corpus, tmp_path):
+    content = copy_of(corpus, tmp_path)
+    cache, output = tmp_path / "cache", tmp_path / "output"
+    build_into(content, output, cache_dir=cache)
+    kept = (store.FILES_FILE, store.MARKDOWN_FILE, store.PAGES_FILE, store.SEARCH_FILE, store.SORT_KEYS_FILE)
+    before = {name: modified(cache)[name] for name in kept}
+    shutil.rmtree(output)
+    warm = build_into(content, output, cache_dir=cache)
+    assert warm.counts == {"rendered": 0, "reused": warm.pages}
+    assert {name: modified(cache)[name] for name in kept} == before  # 160 MB of pages at 5,000 actors
+
+    edit(content / "actors" / "akteur-00007.en.md", "\nA new closing sentence.\n")
+    build_into(content, output, cache_dir=cache)
+    after = modified(cache)
+    assert {name for name in kept if after[name] != before[name]} == {
+        store.FILES_FILE,
+        store.MARKDOWN_FILE,
+        store.PAGES_FILE,
+        store.SEARCH_FILE,
+    }
+
+
 def test_a_cache_that_cannot_be_read_is_ignored(corpus, reference, tmp_path, conversions):
     content = copy_of(corpus, tmp_path)
     cache = tmp_path / "cache"

@@ -706,10 +706,11 @@ def render_pages(
     """
     if parallel.workers(len(pages), jobs) == 1:
         done = []
-        for page, template, context, depends in pages:
-            done.append(page.render(template, problems, context, depends))
-            if staging is not None:
-                staging.write(done[-1])
+        with parallel.collecting():
+            for page, template, context, depends in pages:
+                done.append(page.render(template, problems, context, depends))
+                if staging is not None:
+                    staging.write(done[-1])
         return done
     memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()

@@ -167,6 +167,28 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     assert sum(map(len, by_process.values())) == result.pages
 
 
+def test_a_one_process_build_collects_only_while_it_renders(corpus, tmp_path, monkeypatch):
+    """The collector is paused while the build reads (its objects last), and on while it
+    renders (which leaves garbage behind); afterwards nothing is left set aside."""
+    collecting = {"parsed": set(), "pages": set()}
+    parse, write_file = load._parse_file, write._write_file
+
+    def parsed(path, *args):
+        collecting["parsed"].add(gc.isenabled())
+        return parse(path, *args)
+
+    def written(path, data):
+        if path.name == "index.html":
+            collecting["pages"].add(gc.isenabled())
+        return write_file(path, data)
+
+    monkeypatch.setattr(load, "_parse_file", parsed)
+    monkeypatch.setattr(write, "_write_file", written)
+    assert not build_into(corpus, tmp_path / "output", jobs=1).problems.errors
+    assert collecting == {"parsed": {False}, "pages": {True}}
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_a_page_that_cannot_be_written_stops_the_build_with_a_message(corpus, tmp_path, monkeypatch):
     content, output = copy_of(corpus, tmp_path), tmp_path / "output"
     assert build_into(content, output, jobs=2).written

@@ -352,7 +352,6 @@ class SiteRenderer:
     def network(self, link: Callable[[str], str]) -> dict[str, Any]:
         """The picture of how actors, networks and topics connect, with the same links as a
         list (`connections`); `link` makes a page's link from a site path."""
-
         site, gettext = self.site, self.locale.gettext
         nodes, edges = [], []
         for slug, entity in site.entities.items():

@@ -3,8 +3,9 @@
 These files, only ever read by this generator:
 
 - `files.pickle`: every content file as the last build read and checked it, with what
-  it found wrong, by its path, size, times and inode (memo.py's `FileEntry`). A build in
-  a new process parses only the files that changed.
+  it found wrong, by its path, size, times and inode (memo.py's `FileEntry`), with the
+  fingerprint of a translation source's text once worked out. A build in a new process
+  parses only the files that changed.
 - `markdown.pickle`: every body converted by the last good build, by what it was made
   from (its text's digest, its address, its language, the kind of links) and with the
   titles and addresses of the pages it links to, which are compared before an entry is
@@ -15,7 +16,7 @@ These files, only ever read by this generator:
   of the nodes and edges they show (render.py's `SiteRenderer.network`).
 - `search.pickle`: each page's entry in the search files, by its address, title,
   summary and a digest of its text (search.py).
-- `sort-keys.pickle`: the sort key of every title (render.py's `collation_key`).
+- `sort-keys.pickle`: the sort key of every title and city (render.py's `collation_key`).
 - `stamp.pickle`: a digest of everything the last good build read (each input file's
   size, times and inode; the options; the generator's own code) and of the output folder
   it wrote, with what it reported. A build whose inputs and output folder are both

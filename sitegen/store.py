@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .memo import RACY_SECONDS, FileEntry, Memo
+from .write import signature
 
 FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
@@ -196,7 +197,7 @@ def inputs_digest(folders: Iterable[Path], settings: Any) -> str | None:
 
 def output_signature(output_dir: Path) -> dict[str, tuple[int, int, int]]:
     """Every file of the output folder by its path, with its size, modification time and inode."""
-    return {path: (stat.st_size, stat.st_mtime_ns, stat.st_ino) for path, stat in _walk(output_dir)}
+    return {path: signature(stat) for path, stat in _walk(output_dir)}
 
 
 def _walk(folder: Path) -> list[tuple[str, os.stat_result]]:

@@ -120,6 +120,11 @@ def _refuse_foreign(output_dir: Path) -> None:
 Signature = tuple[int, int, int]  # a written file's size, modification time and inode
 
 
+def signature(stat: os.stat_result) -> Signature:
+    """What `store.output_signature` records of a file, from its `os.stat`."""
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 class Staging:
     """The new site, written beside output/ while the build still renders it.
 
@@ -182,7 +187,7 @@ class Staging:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(path.parent)
             stat = _keep_unchanged(self.output_dir / name, path, data) or _write_file(path, data)
-            signatures[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            signatures[name] = signature(stat)
         self.written.update(signatures)
         return signatures
 
@@ -209,14 +214,13 @@ class Staging:
                 # Checked again now that no other build can change the folder.
                 _refuse_foreign(self.output_dir)
                 _write_marker(self.folder, sources)
-                stat = os.stat(self.folder / MARKER)
-                self.written[MARKER] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                self.written[MARKER] = signature(os.stat(self.folder / MARKER))
                 _swap(self.folder, self.output_dir)
         except BaseException:
             self.discard()
             raise
         self._let_go()
-        return {f"{self.output_dir}/{name}": signature for name, signature in self.written.items()}
+        return {f"{self.output_dir}/{name}": written for name, written in self.written.items()}
 
     def discard(self) -> None:
         """Delete the folder: the build wrote nothing to output/."""

@@ -13,12 +13,14 @@ import datetime
 import functools
 import hashlib
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import babel
 import jinja2
+import jinja2.ext
+import jinja2.lexer
 from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
@@ -31,6 +33,7 @@ from babel.numbers import (
 )
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
+from markupsafe import Markup
 
 from .dates import PartialDate
 from .errors import Problems
@@ -206,6 +209,72 @@ class _SnapshotLoader(jinja2.BaseLoader):
         return sorted(self.templates)
 
 
+class LiteralTranslations(jinja2.ext.Extension):
+    """Looks up each `_("literal")` in a table of translations, not in the catalog on every call.
+
+    An environment speaks one language, so a call with a literal and no variables always gives
+    the same text. When a template is compiled, each such call becomes a lookup in the table
+    `_literal_translations`, which holds what the call would have returned (`jinja2.ext.i18n`'s
+    newstyle `gettext` where the template autoescapes: the translation marked safe, with `%%`
+    made `%`). An item list used to ask the catalog eight times per item for the names of the
+    actor types, through two context calls each.
+
+    Calls with variables, `{% trans %}` blocks, `ngettext`, messages whose format needs
+    variables and templates that do not autoescape everywhere are left to run as before.
+    Extracting messages (`make translations`) reads the templates without this extension.
+    """
+
+    table = "_literal_translations"  # the global the compiled lookups read
+
+    def __init__(self, environment: jinja2.Environment):
+        super().__init__(environment)
+        environment.extend(literal_gettext=None)
+
+    def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
+        tokens = list(stream)
+        gettext, autoescape = self.environment.literal_gettext, self.environment.autoescape
+        if callable(autoescape):
+            autoescape = autoescape(stream.name)
+        switched = any(token.type == "name" and token.value == "autoescape" for token in tokens)
+        if gettext is None or not autoescape or switched:
+            yield from tokens
+            return
+        table = self.environment.globals.setdefault(self.table, _Translated(gettext))
+        index = 0
+        while index < len(tokens):
+            call = [token.type for token in tokens[index : index + 4]]
+            after_name = index > 0 and tokens[index - 1].type in ("dot", "pipe")
+            if call == ["name", "lparen", "string", "rparen"] and tokens[index].value == "_" and not after_name:
+                lineno, message = tokens[index].lineno, tokens[index + 2].value
+                try:
+                    table[message]
+                except (TypeError, ValueError, KeyError):  # a format only variables can fill
+                    pass
+                else:
+                    yield from (
+                        jinja2.lexer.Token(lineno, "name", self.table),
+                        jinja2.lexer.Token(lineno, "lbracket", "["),
+                        jinja2.lexer.Token(lineno, "string", message),
+                        jinja2.lexer.Token(lineno, "rbracket", "]"),
+                    )
+                    index += 4
+                    continue
+            yield tokens[index]
+            index += 1
+
+
+class _Translated(dict):
+    """message → what `_(message)` returns in an autoescaping template, made on first use."""
+
+    def __init__(self, gettext: Callable[[str], str]):
+        super().__init__()
+        self.gettext = gettext
+
+    def __missing__(self, message: str) -> Markup:
+        text = self[message] = Markup(self.gettext(message)) % {}
+        return text
+
+
 def make_environment(templates: Mapping[str, tuple[str, str]], locale: Locale) -> jinja2.Environment:
     """A Jinja environment whose `_()` and `{% trans %}` speak `locale`'s language.
 
@@ -215,11 +284,12 @@ def make_environment(templates: Mapping[str, tuple[str, str]], locale: Locale) -
         loader=_SnapshotLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", LiteralTranslations],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.install_gettext_translations(locale.translations, newstyle=True)
+    env.literal_gettext = locale.translations.gettext
     env.filters["date"] = locale.format_date
     env.filters["number"] = locale.format_number
     env.filters["figure"] = locale.format_figure

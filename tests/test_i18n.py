@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 import sys
 
+import jinja2
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
+from conftest import FIXTURE, snapshot
 
 from sitegen.dates import PartialDate
 from sitegen.errors import Problems
-from sitegen.i18n import load_locales
-from sitegen.pipeline import PROJECT_DIR
+from sitegen.i18n import LiteralTranslations, Locale, load_locales, make_environment
+from sitegen.pipeline import PROJECT_DIR, BuildOptions, build
 from sitegen.schema import Figure
 
 
@@ -132,3 +138,68 @@ def test_every_interface_string_in_templates_and_code_is_translated(tmp_path):
         str(m) for m in used & set(german) if not german[m].string or german[m].fuzzy or not all(german[m].string)
     )
     assert (missing, untranslated) == ([], []), "run 'make translations' and translate the new strings"
+
+
+class _Recording(Translations):
+    """A catalog that lists the messages it was asked for."""
+
+    asked: list[str]
+
+    def gettext(self, message: str) -> str:
+        self.asked.append(message)
+        return super().gettext(message)
+
+    ugettext = gettext  # what jinja2.ext.i18n calls when a catalog has it, as Babel's do
+
+
+def _locale(entries: dict[str, str]) -> Locale:
+    catalog = Catalog(locale="de")
+    for message, translation in entries.items():
+        catalog.add(message, translation)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    translations = _Recording(buffer)
+    translations.asked = []
+    return Locale("de", translations)
+
+
+LITERALS = (
+    '<p title="{{ _("Fish & chips") }}">{{ _("Fish & chips") }}</p>'
+    "<p>{{ _('%(n)s left', n=3) }} {{ _('100%% sure') }} {{ _('Not in the catalog') }}</p>"
+    '<p>{{ {"a": _("Fish & chips"), "b": _("<b>bold</b>")}[kind] }} {{ (_("Fish & chips") ~ "<")|lower }}</p>'
+    "{% set _text = _('100%% sure') %}<p>{{ _text }} {{ _('%(x)s') if false else '' }}</p>"
+)
+
+
+def test_literal_translations_are_compiled_into_the_template_and_render_as_the_calls_did():
+    """`_("literal")` gives what i18n's newstyle gettext would: translated, `%%` made `%`,
+    marked safe; calls with variables, and formats that need them, are left to run."""
+    locale = _locale({"Fish & chips": "Fisch & Pommes", "%(n)s left": "noch %(n)s", "100%% sure": "100%% sicher"})
+    folded = make_environment({"t.html": (LITERALS, "t.html")}, locale)
+    plain = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"])
+    plain.install_gettext_translations(locale.translations, newstyle=True)
+    for kind in ("a", "b"):
+        expected = plain.from_string(LITERALS).render(kind=kind)
+        assert folded.get_template("t.html").render(kind=kind) == expected
+    assert "Fisch & Pommes</p>" in expected and "noch 3" in expected and "100% sicher" in expected
+    locale.translations.asked.clear()
+    folded.get_template("t.html").render(kind="a")
+    assert locale.translations.asked == ["%(n)s left"]  # the literals were translated once, when compiling
+    assert set(folded.globals[LiteralTranslations.table]) == {
+        "Fish & chips",
+        "100%% sure",
+        "Not in the catalog",
+        "<b>bold</b>",
+    }
+
+
+def test_templates_render_the_same_site_with_translations_compiled_in(tmp_path, monkeypatch):
+    """Every file of the fixture site, with `LiteralTranslations` and with every call left to
+    run when a page is rendered, in both languages."""
+    options = dict(content_dir=FIXTURE, cache_dir=None, jobs=1)
+    assert not build(BuildOptions(output_dir=tmp_path / "folded", **options)).problems.errors
+    monkeypatch.setattr(LiteralTranslations, "filter_stream", lambda self, stream: stream)
+    assert not build(BuildOptions(output_dir=tmp_path / "calls", **options)).problems.errors
+    folded, calls = snapshot(tmp_path / "folded"), snapshot(tmp_path / "calls")
+    assert folded == calls and len([name for name in folded if name.endswith(".html")]) > 20

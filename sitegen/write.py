@@ -49,6 +49,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 try:
     import fcntl
@@ -125,6 +126,19 @@ def signature(stat: os.stat_result) -> Signature:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
+class _OnDisk:
+    """The bytes of a page a worker wrote into the staging folder; see `Staging.on_disk`."""
+
+    def __reduce__(self) -> str:
+        return "ON_DISK"  # the one object, in every process
+
+    def __repr__(self) -> str:
+        return "ON_DISK"
+
+
+ON_DISK: Any = _OnDisk()
+
+
 class Staging:
     """The new site, written beside output/ while the build still renders it.
 
@@ -147,6 +161,10 @@ class Staging:
         self._helper: subprocess.Popen | None = None
         self._prepared: set[str] = set()
         self.written: dict[str, Signature] = {}  # by this process, or handed to it by `add`
+        # Pages another process wrote, whose bytes it sent back as `ON_DISK`, not through
+        # a pipe, so this process does not hold every page while the workers still run.
+        # `publish` reads them back from the folder into these dicts (the cache's too).
+        self.on_disk: list[dict[str, bytes]] = []
 
     def prepare(self, folders: Iterable[str]) -> None:
         """Start making `folders` (site paths) in another process while the build goes on.
@@ -195,8 +213,11 @@ class Staging:
         """Files another process wrote into the folder."""
         self.written.update(signatures)
 
-    def publish(self, files: Mapping[str, bytes], sources: Mapping[str, str]) -> dict[str, Signature]:
+    def publish(self, files: dict[str, bytes], sources: Mapping[str, str]) -> dict[str, Signature]:
         """Write those of `files` not written yet, then put the folder in place of output/.
+
+        First the pages the workers sent back `ON_DISK` get their bytes, in `files` and in
+        the cache's entries (`on_disk`), read from the folder before it is swapped in.
 
         The marker also records which source file each page came from (`sources`), so
         `check` can name it beside a problem it finds in the built page. While another
@@ -205,6 +226,7 @@ class Staging:
         with its signature: what `store.output_signature` finds there.
         """
         try:
+            self._read_back(files)
             self.write({name: data for name, data in sorted(files.items()) if name not in self.written})
             self._stop_helper()
             self._remove_unused()
@@ -221,6 +243,18 @@ class Staging:
             raise
         self._let_go()
         return {f"{self.output_dir}/{name}": written for name, written in self.written.items()}
+
+    def _read_back(self, files: dict[str, bytes]) -> None:
+        """Put the bytes of every `ON_DISK` page in `files` and in `on_disk`, read from the
+        folder, where no other build writes."""
+        read: dict[str, bytes] = {}
+        for found in (*self.on_disk, files):
+            for name, data in found.items():
+                if data is ON_DISK:
+                    if name not in read:
+                        read[name] = (self.folder / name).read_bytes()
+                    found[name] = read[name]
+        self.on_disk = []
 
     def discard(self) -> None:
         """Delete the folder: the build wrote nothing to output/."""

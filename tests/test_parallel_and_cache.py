@@ -167,6 +167,36 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     assert sum(map(len, by_process.values())) == result.pages
 
 
+def test_the_workers_send_back_no_page_bytes_and_the_build_reads_them_from_its_folder(
+    corpus, reference, tmp_path, monkeypatch
+):
+    """A worker writes the pages it renders and returns them as `ON_DISK`, so the build
+    process does not hold every page while the workers still run; it reads them back
+    before the site is swapped in, into the result and into the page cache."""
+    seen = []
+    read_back = write.Staging._read_back
+
+    def recorded(self, files):
+        seen.append(({name for name, data in files.items() if data is write.ON_DISK}, len(self.on_disk)))
+        read_back(self, files)
+        assert write.ON_DISK not in files.values() and self.on_disk == []
+
+    monkeypatch.setattr(write.Staging, "_read_back", recorded)
+    output, cache = tmp_path / "output", tmp_path / ".sitegen-cache"
+    result = build_into(corpus, output, cache_dir=cache, jobs=2)
+    assert not result.problems.errors
+    [(on_disk, entries)] = seen
+    pages = {name for name in reference if name.endswith(".html")}
+    assert on_disk == pages and entries == len(pages)  # every page came back without its bytes
+    assert site_files(output) == reference
+    assert {name: data for name, data in result.files.items() if name in pages} == {
+        name: reference[name] for name in pages
+    }
+    kept = store._read(cache / store.PAGES_FILE)
+    kept_pages = {name: data for files, *_ in kept.values() if isinstance(files, dict) for name, data in files.items()}
+    assert {name: kept_pages[name] for name in pages} == {name: reference[name] for name in pages}
+
+
 def test_a_one_process_build_collects_only_while_it_renders(corpus, tmp_path, monkeypatch):
     """The collector is paused while the build reads (its objects last), and on while it
     renders (which leaves garbage behind); afterwards nothing is left set aside."""

@@ -10,6 +10,7 @@ links from the site's root.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import traceback
@@ -701,7 +702,7 @@ def render_pages(
     makes. With `staging`, each process also writes the pages it made into the new
     output folder right away, so that writing is shared out too and done while other
     pages render, and sends the page back as `ON_DISK` rather than its bytes: this
-    process holds no pages while the workers run (a third of its memory at 5,000 actors),
+    process holds no pages while the workers run (150 MiB of its memory at 5,000 actors),
     and reads them back from the folder in `Staging.publish`. The live preview (one job)
     renders here, with the quick checks of `depends`.
     """
@@ -832,6 +833,13 @@ def render_site(
         for page, *_ in pages:
             if page.kind == "section" and page.section == "topics":
                 page.r.network(page.url)
+    if parallel.workers(len(pages), jobs) > 1:
+        # Compiled here once: the workers are forked from this process, several times over
+        # (parallel.LIFETIMES), and would each compile them again.
+        for env in envs.values():
+            for name in env.list_templates():
+                with contextlib.suppress(jinja2.TemplateError):  # reported when a page uses it
+                    env.get_template(name)
     sitemap: list[tuple[str, list[tuple[str, str]]]] = []
     for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs, staging), strict=True):
         files.update(page_files)

@@ -127,13 +127,27 @@ def edit(path: Path, text: str) -> None:
     os.utime(path, (old, old))
 
 
+_CHUNK_LOG: dict[str, Path] = {}
+
+
+def _logged_chunk(indices):
+    """`parallel._run_chunk`, noting the worker that did the chunk (found by name in the
+    workers, which are forked from the test)."""
+    with _CHUNK_LOG["path"].open("a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    return _run_chunk(indices)
+
+
+_run_chunk = parallel._run_chunk
+
+
 def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tmp_path, monkeypatch):
     pools = []
     fork = multiprocessing.get_context("fork")
 
     class Counting:
         def Pool(self, processes, **options):  # noqa: N802 (multiprocessing's name)
-            pools.append(processes)
+            pools.append((processes, options["maxtasksperchild"]))
             return fork.Pool(processes, **options)
 
     monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: Counting())
@@ -146,10 +160,19 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
         return write_file(path, data)
 
     monkeypatch.setattr(write, "_write_file", logged)
+    monkeypatch.setattr(parallel, "_run_chunk", _logged_chunk)
+    monkeypatch.setitem(_CHUNK_LOG, "path", tmp_path / "chunks")
     result = build_into(corpus, tmp_path / "output", jobs=2)
     assert not result.problems.errors
     assert gc.isenabled()  # again, once the build is done
-    assert pools == [2, 2]  # the bodies were converted, and the pages rendered, by two processes
+    # The bodies were converted, and the pages rendered, by two processes at a time.
+    assert [processes for processes, _ in pools] == [2, 2]
+    # Each worker did a few chunks of the work, then a new one took its place.
+    chunks: dict[int, int] = {}
+    for pid in (tmp_path / "chunks").read_text().split():
+        chunks[int(pid)] = chunks.get(int(pid), 0) + 1
+    renew = max(limit for _, limit in pools)
+    assert max(chunks.values()) <= renew < sum(chunks.values()) and len(chunks) > 2 * 2
     assert site_files(tmp_path / "output") == reference
     # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…).
     by_process = {}
@@ -161,7 +184,7 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     # The build paused the cycle collector in its own process; the workers collect.
     assert collecting.pop(os.getpid()) is False and set(collecting.values()) == {True}
     mine = by_process.pop(os.getpid())
-    assert 1 <= len(by_process) <= 2  # the pool's workers (a busy machine may starve one)
+    assert 2 < len(by_process) <= len(chunks)  # the pool's workers, renewed as they go
     assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}
     assert not {"index.html", "404.html"} & set(mine)
     assert sum(map(len, by_process.values())) == result.pages

@@ -323,13 +323,17 @@ def _build(options: BuildOptions) -> BuildResult:
     if result.problems:
         staging.discard()
         return result
+    # What the build read and converted is kept before `publish` reads the pages back
+    # from the new folder, so that this process never holds the pages and the pickling
+    # of the largest cache files at once.
+    kept = options.cache_dir is None or _keep_sources(options.cache_dir, cache, known)
     try:
         output = staging.publish(result.files, page_sources(result.site))
     except (UnsafeOutputError, OSError) as exc:
         return refuse(result, exc)
     result.written = True
     if options.cache_dir is not None:
-        _keep_for_next_build(options, cache, known, inputs, result, output)
+        _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output)
     return result
 
 
@@ -372,39 +376,48 @@ def _folders(output: Mapping[str, Any], output_dir: Path) -> set[str]:
     return {path[len(prefix) :].rpartition("/")[0] for path in output if str(path).startswith(prefix)}
 
 
-def _keep_for_next_build(
-    options: BuildOptions,
+def _keep_sources(folder: Path, cache: BuildCache, known: Mapping[str, int]) -> bool:
+    """Save for the next build what this one read, converted and drew, where it changed;
+    False when the cache cannot be written (the next build then just does more work)."""
+    try:
+        if cache.parsed or len(cache.files) != known["files"]:
+            store.save_files(folder, cache.files)
+        if cache.converted or len(cache.markdown.items()) != known["markdown"]:
+            store.save_markdown(folder, cache.markdown)
+        if cache.search.made or len(cache.search.items()) != known["search"]:
+            store.save_search(folder, cache.search)
+        if len(SORT_KEYS) != known["sort keys"]:
+            store.save_sort_keys(folder, SORT_KEYS)
+        store.save_pictures(folder, cache.models, PICTURE_KEYS)
+    except OSError:
+        return False
+    return True
+
+
+def _keep_pages(
+    folder: Path,
     cache: BuildCache,
     known: Mapping[str, int],
     inputs: str | None,
     result: BuildResult,
     output: Mapping[str, tuple[int, int, int]],
 ) -> None:
-    """Save what this build read and made for the next (what changed of it) and its stamp;
-    a cache that cannot be written is dropped: the next build just does more work."""
-    folder = options.cache_dir
+    """Save the pages this build rendered or reused (where they changed) and its stamp;
+    without `inputs` (a file changed during the build, or the cache could not be written)
+    the stamp is removed instead, so the next build looks at everything."""
     try:
-        if cache.parsed or len(cache.files) != known["files"]:
-            store.save_files(folder, cache.files)
-        if cache.converted or len(cache.markdown.items()) != known["markdown"]:
-            store.save_markdown(folder, cache.markdown)
         # The pages file holds the entries with string keys: the pages and the sitemap.
         kept_pages = sum(isinstance(key, str) for key, _ in cache.pages.items())
         if cache.counts["rendered"] or kept_pages != known["pages"]:
             store.save_pages(folder, cache.pages)
-        if cache.search.made or len(cache.search.items()) != known["search"]:
-            store.save_search(folder, cache.search)
-        if len(SORT_KEYS) != known["sort keys"]:
-            store.save_sort_keys(folder, SORT_KEYS)
-        store.save_pictures(folder, cache.models, PICTURE_KEYS)
         if inputs is None:
-            store.forget_stamp(options.cache_dir)
+            store.forget_stamp(folder)
         else:
             report = {"problems": tuple(result.problems.items), "summary": result.summarize()}
-            store.write_stamp(options.cache_dir, inputs, output, report)
+            store.write_stamp(folder, inputs, output, report)
     except OSError:
         with suppress(OSError):
-            store.forget_stamp(options.cache_dir)
+            store.forget_stamp(folder)
 
 
 def pack(options: BuildOptions, zip_path: Path | None = None) -> BuildResult:

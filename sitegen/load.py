@@ -80,7 +80,7 @@ class SourceDocument:
         return fingerprint(translatable_text(self))
 
 
-@dataclass
+@dataclass(slots=True)
 class YamlMapping:
     values: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)

@@ -35,7 +35,7 @@ class LinkTarget(NamedTuple):
     lang: str  # the language of the target page; differs when the page is not translated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrossLink:
     slug: str
     anchor: str
@@ -43,7 +43,7 @@ class CrossLink:
     target: LinkTarget | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered:
     html: str
     links: tuple[CrossLink, ...]

@@ -127,7 +127,7 @@ class Fingerprint:
         return hashlib.blake2b(buffer.getbuffer(), digest_size=20).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SharedRef:
     kind: str
     digest: str
@@ -144,7 +144,7 @@ def _reduce_mapping_proxy(proxy: MappingProxyType) -> tuple[Any, ...]:
 copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
 
 
-@dataclass
+@dataclass(slots=True)
 class FileEntry:
     signature: tuple[int, ...]
     context: Hashable  # the settings the file was checked against

@@ -43,7 +43,7 @@ NEUTRAL_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """One language version of an entity: what that language's page says."""
 
@@ -62,7 +62,7 @@ class Version:
     stale: bool = False  # a translation whose source changed after it was accepted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """Everything one slug stands for: its facts once, its text per language."""
 

@@ -87,7 +87,7 @@ class PageCache:
     assets: dict[str, Mapping[str, str]] = field(default_factory=dict)  # page path → the assets it names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One entity as a list shows it in one language (possibly a fallback version)."""
 

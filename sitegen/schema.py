@@ -50,7 +50,7 @@ PAGE_INCLUDES = ("publisher",)
 HOME_SLUG = "home"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
     """A key figure: a number with a unit, formatted per locale when shown."""
 

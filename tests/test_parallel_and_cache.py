@@ -201,11 +201,15 @@ def test_the_workers_send_back_no_page_bytes_and_the_build_reads_them_from_its_f
 
     def recorded(self, files):
         seen.append(({name for name, data in files.items() if data is write.ON_DISK}, len(self.on_disk)))
+        # What the build read and converted is saved already; the pages follow the swap.
+        saved = {path.name for path in cache.iterdir() if not path.name.startswith(".")}
+        assert {store.FILES_FILE, store.MARKDOWN_FILE, store.SEARCH_FILE} <= saved
+        assert store.PAGES_FILE not in saved and store.STAMP_FILE not in saved
         read_back(self, files)
         assert write.ON_DISK not in files.values() and self.on_disk == []
 
-    monkeypatch.setattr(write.Staging, "_read_back", recorded)
     output, cache = tmp_path / "output", tmp_path / ".sitegen-cache"
+    monkeypatch.setattr(write.Staging, "_read_back", recorded)
     result = build_into(corpus, output, cache_dir=cache, jobs=2)
     assert not result.problems.errors
     [(on_disk, entries)] = seen

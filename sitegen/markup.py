@@ -279,9 +279,32 @@ _OPTIONAL_EXTENSIONS = {
     "admonition": re.compile(r"!!!"),
     "smarty": re.compile(r"['\"]|\.\.\.|<<|>>"),
 }
+# Markdown's own inline patterns (and ours, "crosslink"), with what each needs in the text
+# to match anything; a body without it is converted without them. Every pattern is tried
+# on every text of the body, so those that cannot match cost a third of a conversion.
+# Markdown turns each tab into spaces and each '\r' into a newline before it looks for
+# them, so the line break is also kept where a tab or a '\r' could make its two spaces.
+_OPTIONAL_PATTERNS = {
+    "backtick": re.compile(r"`"),
+    "escape": re.compile(r"\\"),
+    "reference": re.compile(r"\["),
+    "link": re.compile(r"\["),
+    "short_reference": re.compile(r"\["),
+    "image_link": re.compile(r"!\["),
+    "image_reference": re.compile(r"!\["),
+    "short_image_ref": re.compile(r"!\["),
+    "autolink": re.compile(r"<"),
+    "automail": re.compile(r"<"),
+    "html": re.compile(r"<"),
+    "linebreak": re.compile(r"  [\r\n]|\t"),
+    "entity": re.compile(r"&"),
+    "em_strong": re.compile(r"[*_]"),
+    "crosslink": re.compile(WIKILINK),
+}
 # Dashes are smarty's too, but '--' is mostly a table's border row; a body whose only
 # dashes are of that kind is converted without smarty, and again with it if its HTML
 # shows '--' in a text after all (`_TEXT_DASHES` on the HTML without its tags).
+_OPTIONAL = {**_OPTIONAL_EXTENSIONS, **_OPTIONAL_PATTERNS}
 _DASHES = re.compile(r"--")
 _TEXT_DASHES = re.compile(r"--(?![^<]*>)")
 
@@ -298,9 +321,12 @@ class MarkdownRenderer:
         self._used: frozenset[str] = frozenset()
 
     def _uses(self, text: str) -> frozenset[str]:
-        """The optional extensions whose syntax occurs in `text`: one that does not occur
-        gives the same HTML without it, and costs time (smarty alone half of it)."""
-        return frozenset(name for name, marker in _OPTIONAL_EXTENSIONS.items() if marker.search(text))
+        """The optional extensions and inline patterns whose syntax occurs in `text`: one
+        that does not occur gives the same HTML without it, and costs time (smarty alone
+        half of it)."""
+        if "\x02" in text or "\x03" in text:  # Markdown removes them first
+            text = text.replace("\x02", "").replace("\x03", "")
+        return frozenset(name for name, marker in _OPTIONAL.items() if marker.search(text))
 
     def _convert(self, used: frozenset[str], text: str) -> str:
         self._used, self.links = used, []
@@ -319,8 +345,12 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
+        for name in _OPTIONAL_PATTERNS.keys() - optional:
+            if name in md.inlinePatterns:
+                md.inlinePatterns.deregister(name)
         # Priority above the link pattern (160) so '[[' is never read as a Markdown link.
-        md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
+        if "crosslink" in optional:
+            md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
         # After the inline patterns (20), which make the links.
         md.treeprocessors.register(_ExternalLinks(md), "external_links", 15)
         return md

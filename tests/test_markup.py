@@ -165,7 +165,7 @@ def test_plain_markdown_loses_nothing_to_the_sanitizer():
 def _full_converter_html(text: str, lang: str = "de") -> str:
     """`text` converted with every extension, as every body was before the selection."""
     renderer = MarkdownRenderer(lang)
-    renderer._uses = lambda text: frozenset(markup._OPTIONAL_EXTENSIONS)
+    renderer._uses = lambda text: frozenset(markup._OPTIONAL)
     return renderer.render(text, "de/akteure/izi/", resolve).html
 
 
@@ -190,7 +190,8 @@ _PIECES = st.sampled_from(
      "\n\na | b\n--- | ---\nc | d\n\n", "\n\nTerm\n  : Def\n\n", "\n## Kopf {#id}\n", "\n\n!!! note\n    x\n\n",
      "\n\n```\ncode\n```\n\n", "x[^n]\n\n[^n]: Fuß\n", "\n\n*[ABC]: Abc\n", "„so“",
      "a -- b", "\n\n| --- | --- |\n", "\n---\n", "<a title='--'>x</a>", "`--`", "![a'b](c)",
-     "'", '"', "...", "<<", ">>", "&", "#", "## ", ">", "1.", "<b>", "[[car-t]]", "=", "+", "\\"]
+     "'", '"', "...", "<<", ">>", "&", "#", "## ", ">", "1.", "<b>", "[[car-t]]", "=", "+", "\\",
+     "  \n", "\r", "\x02", "\x03", "!", "<https://example.org>", "<a@b.de>", "&amp;", "**", "__", "`x`"]
 )  # fmt: skip
 
 
@@ -205,6 +206,36 @@ def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_ex
     renderer.render("## Titel\n\nText ohne Besonderes.", "de/a/", resolve)
     renderer.render("| A | B |\n| --- | --- |\n| a | b |", "de/a/", resolve)  # dashes only in the border
     renderer.render('Mit „Zitat“ und "Anführung" | Tabelle', "de/a/", resolve)
-    assert sorted(map(sorted, renderer._converters)) == [[], ["smarty", "tables"], ["tables"]]
+    extensions = [sorted(used & markup._OPTIONAL_EXTENSIONS.keys()) for used in renderer._converters]
+    assert sorted(extensions) == [[], ["smarty", "tables"], ["tables"]]
     renderer.render("| A | B |\n| --- | --- |\n| a -- b | b |", "de/a/", resolve)  # a dash in a cell
-    assert ["smarty", "tables"] in map(sorted, renderer._converters)
+    assert ["smarty", "tables"] in [sorted(used & markup._OPTIONAL_EXTENSIONS.keys()) for used in renderer._converters]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zeile  \numbrochen", "Tab\t\numbrochen", "Tab \t\numbrochen", "Wagenrücklauf  \r\nund", "alt  \rMac",
+        "Steuer \x02 \nzeichen", "*stern* und **fett**", "_strich_ und __fett__", "a\\*b\\_c", "`Code`",
+        "![Bild](bild.png)", "![Bild][b]\n\n[b]: bild.png", "<https://example.org>", "<info@example.org>",
+        "<b>fett</b>", "&amp; &#169; &copy;", "[Link](https://example.org)", "[Link][r]\n\n[r]: https://example.org",
+        "[r]\n\n[r]: https://example.org", "[[car-t]]", "[\x02[car-t]]", "!\x02[Bild](bild.png)", "ohne alles",
+    ],
+)  # fmt: skip
+def test_inline_patterns_left_out_change_nothing(text):
+    assert MarkdownRenderer("de").render(text, "de/akteure/izi/", resolve).html == _full_converter_html(text)
+
+
+def test_a_body_is_converted_with_only_the_inline_patterns_its_text_can_match():
+    renderer = MarkdownRenderer("de")
+    html = renderer.render("Text mit [[car-t]] und [Link](https://example.org).", "de/a/", resolve).html
+    assert 'href="../themen/car-t/"' in html and 'href="https://example.org"' in html
+    [converter] = renderer._converters.values()
+    assert _patterns(converter) == {"crosslink", "reference", "link", "short_reference"}
+    html = renderer.render("Nur *betont*, `Code` und &amp; — ohne Links.", "de/a/", resolve).html
+    assert "<em>betont</em>" in html and "<code>Code</code>" in html
+    assert _patterns(renderer._converters[renderer._used]) == {"em_strong", "backtick", "entity"}
+
+
+def _patterns(converter) -> set[str]:
+    return {name for name in markup._OPTIONAL_PATTERNS if name in converter.inlinePatterns}

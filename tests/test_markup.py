@@ -8,8 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
-from sitegen import markup
+from sitegen import markup, search
 from sitegen.markup import LinkTarget, MarkdownRenderer, relative_url, slugify_heading
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -239,3 +240,23 @@ def test_a_body_is_converted_with_only_the_inline_patterns_its_text_can_match():
 
 def _patterns(converter) -> set[str]:
     return {name for name in markup._OPTIONAL_PATTERNS if name in converter.inlinePatterns}
+
+
+# -- the plain text of a body, for the search ---------------------------------------------
+
+_HTML_PIECES = st.sampled_from(
+    ["<", ">", "<!--", "-->", "<b>", "</b>", '<a href="x>y">', "<br/>", "&amp;", "&lt;", "&gt;", "&nbsp;", "&#169;",
+     "&", "&amp", "a", "ß", " ", "\n", "\t", "\xa0", "\u2009"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(_HTML_PIECES, max_size=30).map("".join))
+def test_the_search_text_of_html_is_what_markupsafe_strips_it_to(html):
+    assert search.plain_text(html) == " ".join(Markup(html).striptags().split())
+
+
+def test_the_search_text_of_every_real_body_is_what_markupsafe_strips_it_to():
+    for body in _content_bodies():
+        html = MarkdownRenderer("de").render(body, "de/akteure/izi/", resolve).html
+        assert search.plain_text(html) == " ".join(Markup(html).striptags().split())

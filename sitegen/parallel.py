@@ -4,10 +4,10 @@ A build hands a list of items and a function to `run_all`, which gives back the 
 in the order of the items, as a loop would. The worker processes are forked from the
 build, so they start with everything it has made so far (the link tables, the site
 model, the templates) and only the items' indices and the results cross between
-processes. A worker that has done its part is replaced by a new fork (`LIFETIMES`), so
-the memory the workers copy from the build stays small. Where processes cannot be forked
-(Windows, macOS) or there is too little work to be worth starting them, the items are
-done in this process, one after another.
+processes. When asked, a worker that has done its part is replaced by a new fork
+(`LIFETIMES`), so the memory the workers copy from the build stays small. Where
+processes cannot be forked (Windows, macOS) or there is too little work to be worth
+starting them, the items are done in this process, one after another.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ R = TypeVar("R")
 # Below this many items per process a fork costs more than it saves.
 MIN_ITEMS_PER_JOB = 24
 
-# How many workers, one after another, do each process's share of a `run_all`. A worker
-# copies each page of this process's memory whose objects it reads (Python counts the
-# references to an object in the object itself), so its memory grows with every item it
-# does; one that has done its part of the work is replaced by a new fork, which starts
-# with nothing copied.
+# How many workers, one after another, do each process's share of a `run_all` that asks
+# for it. A worker copies each page of this process's memory whose objects it reads
+# (Python counts the references to an object in the object itself), so its memory grows
+# with every item it does; one that has done its part of the work is replaced by a new
+# fork, which starts with nothing copied, but also without what the last one worked out.
 LIFETIMES = 4
 
 # The work of the current `run_all`, set before the workers are forked; they read it.
@@ -54,8 +54,9 @@ def workers(items: int, jobs: int) -> int:
     return max(min(jobs, items // MIN_ITEMS_PER_JOB), 1) if can_fork() else 1
 
 
-def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """`[function(item) for item in items]`, done by up to `jobs` processes."""
+def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int, renew: bool = False) -> list[R]:
+    """`[function(item) for item in items]`, done by up to `jobs` processes; with `renew`,
+    each process's share by `LIFETIMES` workers one after another."""
     jobs = workers(len(items), jobs)
     if jobs == 1:
         with collecting():
@@ -70,8 +71,8 @@ def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R
         # the memory they share with this process stays shared instead of being copied.
         gc.freeze()
         # A worker collects its garbage, though the build may have paused the collector.
-        renew = -(-len(chunks) // (jobs * LIFETIMES))
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable, maxtasksperchild=renew) as pool:
+        lifetime = -(-len(chunks) // (jobs * LIFETIMES)) if renew else None  # in chunks
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable, maxtasksperchild=lifetime) as pool:
             done = pool.map(_run_chunk, chunks, chunksize=1)
     finally:
         gc.unfreeze()

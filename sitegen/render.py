@@ -752,8 +752,11 @@ def render_pages(
         return written
 
     files = []
+    # Workers that render (nearly) every page are renewed as they go, to keep their memory
+    # small (parallel.LIFETIMES). With pages in the cache most are only looked up, by keys
+    # made from digests of the model's objects, and a new worker would work those out again.
     for page_files, same, found, made, reused, page_counts, page_assets, written in parallel.run_all(
-        render, pages, jobs
+        render, pages, jobs, renew=not known
     ):
         problems.items.extend(found)
         if staging is not None:

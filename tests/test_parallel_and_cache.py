@@ -134,7 +134,7 @@ def _logged_chunk(indices):
     """`parallel._run_chunk`, noting the worker that did the chunk (found by name in the
     workers, which are forked from the test)."""
     with _CHUNK_LOG["path"].open("a", encoding="utf-8") as log:
-        log.write(f"{os.getpid()}\n")
+        log.write(f"{os.getpid()} {parallel._work[0].__name__}\n")
     return _run_chunk(indices)
 
 
@@ -165,14 +165,19 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     result = build_into(corpus, tmp_path / "output", jobs=2)
     assert not result.problems.errors
     assert gc.isenabled()  # again, once the build is done
-    # The bodies were converted, and the pages rendered, by two processes at a time.
-    assert [processes for processes, _ in pools] == [2, 2]
-    # Each worker did a few chunks of the work, then a new one took its place.
-    chunks: dict[int, int] = {}
-    for pid in (tmp_path / "chunks").read_text().split():
-        chunks[int(pid)] = chunks.get(int(pid), 0) + 1
-    renew = max(limit for _, limit in pools)
-    assert max(chunks.values()) <= renew < sum(chunks.values()) and len(chunks) > 2 * 2
+    # The bodies were converted, and the pages rendered, by two processes at a time; with
+    # no pages in the cache, each worker rendering did a few chunks, then a new one took
+    # its place. The two that converted did all of it.
+    assert [(processes, limit is None) for processes, limit in pools] == [(2, True), (2, False)]
+    lifetime = pools[1][1]
+    chunks: dict[str, dict[int, int]] = {}
+    for line in (tmp_path / "chunks").read_text().splitlines():
+        pid, work = line.split()
+        chunks.setdefault(work, {}).setdefault(int(pid), 0)
+        chunks[work][int(pid)] += 1
+    rendering = chunks.pop("render")
+    assert max(rendering.values()) <= lifetime < sum(rendering.values()) and len(rendering) > 2 * 2
+    assert [len(converting) for converting in chunks.values()] in ([1], [2])  # no new ones
     assert site_files(tmp_path / "output") == reference
     # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…).
     by_process = {}
@@ -184,7 +189,7 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     # The build paused the cycle collector in its own process; the workers collect.
     assert collecting.pop(os.getpid()) is False and set(collecting.values()) == {True}
     mine = by_process.pop(os.getpid())
-    assert 2 < len(by_process) <= len(chunks)  # the pool's workers, renewed as they go
+    assert 2 < len(by_process) <= len(rendering)  # the pool's workers, renewed as they go
     assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}
     assert not {"index.html", "404.html"} & set(mine)
     assert sum(map(len, by_process.values())) == result.pages
@@ -222,6 +227,26 @@ def test_the_workers_send_back_no_page_bytes_and_the_build_reads_them_from_its_f
     kept = store._read(cache / store.PAGES_FILE)
     kept_pages = {name: data for files, *_ in kept.values() if isinstance(files, dict) for name, data in files.items()}
     assert {name: kept_pages[name] for name in pages} == {name: reference[name] for name in pages}
+
+
+def test_only_workers_that_render_every_page_are_renewed(corpus, tmp_path, monkeypatch):
+    """A cold build renews its rendering workers (their memory grows with every page); a
+    warm one, which mostly looks pages up by keys its workers work out, keeps them."""
+    limits = []
+    fork = multiprocessing.get_context("fork")
+
+    class Recording:
+        def Pool(self, processes, **options):  # noqa: N802 (multiprocessing's name)
+            limits.append(options["maxtasksperchild"])
+            return fork.Pool(processes, **options)
+
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: Recording())
+    output, cache = tmp_path / "output", tmp_path / ".sitegen-cache"
+    assert build_into(corpus, output, cache_dir=cache, jobs=2).written
+    shutil.rmtree(output)
+    warm = build_into(corpus, output, cache_dir=cache, jobs=2)
+    assert warm.written and warm.counts["rendered"] == 0
+    assert [limit is None for limit in limits] == [True, False, True]  # converting, rendering; rendering
 
 
 def test_a_one_process_build_collects_only_while_it_renders(corpus, tmp_path, monkeypatch):

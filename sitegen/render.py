@@ -837,8 +837,8 @@ def render_site(
             if page.kind == "section" and page.section == "topics":
                 page.r.network(page.url)
     if parallel.workers(len(pages), jobs) > 1:
-        # Compiled here once: the workers are forked from this process, several times over
-        # (parallel.LIFETIMES), and would each compile them again.
+        # Compiled here once: each worker forked from this process (and, in a build with
+        # no pages in its cache, each one that replaces it) would compile them again.
         for env in envs.values():
             for name in env.list_templates():
                 with contextlib.suppress(jinja2.TemplateError):  # reported when a page uses it

@@ -134,6 +134,18 @@ def sanitize(html: str) -> str:
     )
 
 
+# A link's scheme, as browsers (and nh3) read it: after leading blanks and control
+# characters, with tabs and line breaks taken out. "#fn:1" (a footnote) has none.
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_URL_NOISE = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
+
+
+def _scheme(url: str) -> str:
+    """The scheme of `url`, in lowercase; "" for a relative one."""
+    found = _SCHEME.match(_URL_NOISE.sub("", url))
+    return found[1].lower() if found else ""
+
+
 class _Removals(HTMLParser):
     """What `sanitize` will take out of some HTML, described for the editor."""
 
@@ -151,10 +163,8 @@ class _Removals(HTMLParser):
                 continue
             if name not in allowed:
                 self.found.append((f"the attribute {name}= of <{tag}>", name))
-            elif name == "href" and value and ":" in value.split("/")[0]:
-                scheme = value.split(":", 1)[0].strip().lower()
-                if scheme not in URL_SCHEMES:
-                    self.found.append((f"a {scheme}: link", f"{scheme}:"))
+            elif name == "href" and (scheme := _scheme(value or "")) and scheme not in URL_SCHEMES:
+                self.found.append((f"a {scheme}: link", f"{scheme}:"))
 
     def handle_comment(self, data: str) -> None:
         pass  # comments are dropped without a word: they were never shown

@@ -151,6 +151,23 @@ def test_raw_html_is_cleaned_by_an_allow_list_and_each_removal_is_named_with_its
     )
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["#fn:1", "?a=b:c", "../x:y/", "javascript:alert(1)", "JavaScript:alert(1)", " javascript:x", "java\tscript:x",
+     "data:text/html,x", "vbscript:x", "https://example.org/a:b", "mailto:a@b.de", "tel:+49", "ftp://example.org"],
+)  # fmt: skip
+def test_a_link_is_reported_removed_exactly_when_the_sanitizer_removes_it(href):
+    rendered = MarkdownRenderer("de").render(f'Text <a href="{href}">x</a>', "de/", resolve)
+    kept = BeautifulSoup(rendered.html, "html.parser").find("a").get("href") is not None
+    assert kept == (rendered.removed == ())
+
+
+def test_footnotes_are_kept_without_a_word():
+    rendered = MarkdownRenderer("de").render("Text[^1]\n\n[^1]: Fuß", "de/", resolve)
+    page = BeautifulSoup(rendered.html, "html.parser")
+    assert page.find("a", class_="footnote-ref")["href"] == "#fn:1" and rendered.removed == ()
+
+
 def test_plain_markdown_loses_nothing_to_the_sanitizer():
     source = "## Über uns\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- eins\n- [[car-t]]\n\n> Zitat\n\n`<script>` als Code\n"
     rendered = MarkdownRenderer("de").render(source, "de/", resolve)

@@ -209,7 +209,8 @@ _PIECES = st.sampled_from(
      "\n\n```\ncode\n```\n\n", "x[^n]\n\n[^n]: Fuß\n", "\n\n*[ABC]: Abc\n", "„so“",
      "a -- b", "\n\n| --- | --- |\n", "\n---\n", "<a title='--'>x</a>", "`--`", "![a'b](c)",
      "'", '"', "...", "<<", ">>", "&", "#", "## ", ">", "1.", "<b>", "[[car-t]]", "=", "+", "\\",
-     "  \n", "\r", "\x02", "\x03", "!", "<https://example.org>", "<a@b.de>", "&amp;", "**", "__", "`x`"]
+     "  \n", "\r", "\x02", "\x03", "!", "<https://example.org>", "<a@b.de>", "&amp;", "**", "__", "`x`",
+     "[TOC]", "\n\n[TOC]\n\n", "\n# Kopf\n", "\n### Kopf {data-toc-label='K'}\n", "<h2>roh</h2>"]
 )  # fmt: skip
 
 
@@ -242,6 +243,20 @@ def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_ex
 )  # fmt: skip
 def test_inline_patterns_left_out_change_nothing(text):
     assert MarkdownRenderer("de").render(text, "de/akteure/izi/", resolve).html == _full_converter_html(text)
+
+
+def test_only_a_body_with_the_marker_gets_a_table_of_contents_and_every_body_heading_ids():
+    renderer = MarkdownRenderer("de")
+    text = "## Über uns\n\n## Über uns[^1] {data-toc-label='Wir'}\n\n### Eigen\n\n### Kopf {#eigen}\n\n[^1]: Fuß"
+    ids = ["ueber-uns", "ueber-uns_1", "eigen_1", "eigen"]
+    rendered = renderer.render(text, "de/a/", resolve)
+    page = BeautifulSoup(rendered.html, "html.parser")
+    assert [h["id"] for h in page.find_all(["h2", "h3"])] == ids
+    assert page.find("div", class_="toc") is None and rendered.removed == ()
+    page = BeautifulSoup(renderer.render("[TOC]\n\n" + text, "de/a/", resolve).html, "html.parser")
+    assert [a["href"] for a in page.find("div", class_="toc").find_all("a")] == [f"#{id}" for id in ids]
+    kinds = {("toc" in used, type(md.treeprocessors["toc"]).__name__) for used, md in renderer._converters.items()}
+    assert kinds == {(False, "_HeadingIds"), (True, "TocTreeprocessor")}
 
 
 def test_a_body_is_converted_with_only_the_inline_patterns_its_text_can_match():

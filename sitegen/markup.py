@@ -256,6 +256,10 @@ _QUOTES = {
 }
 
 
+# The title of a footnote's link back to the text (Python-Markdown's is English only).
+_BACKLINK_TITLES = {"de": "Zurück zu Fußnote %d im Text", "en": "Back to footnote %d in the text"}
+
+
 class _ExternalLinks(Treeprocessor):
     """Links to other sites say so (`rel="external"`) and get no hold on this page (`noopener`)."""
 
@@ -381,6 +385,7 @@ class MarkdownRenderer:
             extension_configs={
                 "toc": {"slugify": slugify_heading},
                 "smarty": {"substitutions": _QUOTES.get(self.lang, {})},
+                "footnotes": {"BACKLINK_TITLE": _BACKLINK_TITLES.get(self.lang, _BACKLINK_TITLES["en"])},
             },
             output_format="html",
         )

@@ -166,6 +166,9 @@ def test_footnotes_are_kept_without_a_word():
     rendered = MarkdownRenderer("de").render("Text[^1]\n\n[^1]: Fuß", "de/", resolve)
     page = BeautifulSoup(rendered.html, "html.parser")
     assert page.find("a", class_="footnote-ref")["href"] == "#fn:1" and rendered.removed == ()
+    assert page.find("a", class_="footnote-backref")["title"] == "Zurück zu Fußnote 1 im Text"
+    english = MarkdownRenderer("en").render("Text[^1]\n\n[^1]: Foot", "en/", resolve).html
+    assert 'title="Back to footnote 1 in the text"' in english
 
 
 def test_plain_markdown_loses_nothing_to_the_sanitizer():

@@ -339,6 +339,11 @@ _OPTIONAL_PATTERNS = {
     "em_strong": re.compile(r"[*_]"),
     "crosslink": re.compile(WIKILINK),
 }
+# Our [[links]] are matched before Markdown's links and images, so these look for their
+# '[' in the text without the [[links]]: most bodies have no other.
+_OUTSIDE_CROSSLINKS = frozenset(
+    {"reference", "link", "short_reference", "image_link", "image_reference", "short_image_ref"}
+)
 # Dashes are smarty's too, but '--' is mostly a table's border row; a body whose only
 # dashes are of that kind is converted without smarty, and again with it if its HTML
 # shows '--' in a text after all (`_TEXT_DASHES` on the HTML without its tags).
@@ -364,7 +369,10 @@ class MarkdownRenderer:
         half of it)."""
         if "\x02" in text or "\x03" in text:  # Markdown removes them first
             text = text.replace("\x02", "").replace("\x03", "")
-        return frozenset(name for name, marker in _OPTIONAL.items() if marker.search(text))
+        rest = _OPTIONAL["crosslink"].sub("", text) if "[[" in text else text
+        return frozenset(
+            name for name, marker in _OPTIONAL.items() if marker.search(rest if name in _OUTSIDE_CROSSLINKS else text)
+        )
 
     def _convert(self, used: frozenset[str], text: str) -> str:
         self._used, self.links = used, []

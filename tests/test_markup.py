@@ -242,6 +242,9 @@ def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_ex
         "![Bild](bild.png)", "![Bild][b]\n\n[b]: bild.png", "<https://example.org>", "<info@example.org>",
         "<b>fett</b>", "&amp; &#169; &copy;", "[Link](https://example.org)", "[Link][r]\n\n[r]: https://example.org",
         "[r]\n\n[r]: https://example.org", "[[car-t]]", "[\x02[car-t]]", "!\x02[Bild](bild.png)", "ohne alles",
+        "\\[[car-t]]", "\\[[car-t]]\n\n[car-t]: https://example.org", "[[car-t]](https://example.org)",
+        "![[car-t]]", "`[[car-t]]`", "[[car-t\\]]]", "[Text [[car-t]]](https://example.org)", "[[[car-t]]](x)",
+        "[[a](https://example.org)]]", "[[car-t]] [r]\n\n[r]: https://example.org", "[[x\n]](y)",
     ],
 )  # fmt: skip
 def test_inline_patterns_left_out_change_nothing(text):
@@ -268,6 +271,9 @@ def test_a_body_is_converted_with_only_the_inline_patterns_its_text_can_match():
     assert 'href="../themen/car-t/"' in html and 'href="https://example.org"' in html
     [converter] = renderer._converters.values()
     assert _patterns(converter) == {"crosslink", "reference", "link", "short_reference"}
+    html = renderer.render("Nur [[car-t]] und ![[car-t]].", "de/a/", resolve).html
+    assert html.count('href="../themen/car-t/"') == 2
+    assert _patterns(renderer._converters[renderer._used]) == {"crosslink"}
     html = renderer.render("Nur *betont*, `Code` und &amp; — ohne Links.", "de/a/", resolve).html
     assert "<em>betont</em>" in html and "<code>Code</code>" in html
     assert _patterns(renderer._converters[renderer._used]) == {"em_strong", "backtick", "entity"}

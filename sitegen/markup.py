@@ -305,51 +305,59 @@ EXTENSIONS = (
 )
 # Extensions that change nothing in a text without their marker, so a body without it is
 # converted without them (tests/test_markup.py checks the HTML is the same either way).
-# Each pattern finds everything the extension's own patterns start with, or more.
-_OPTIONAL_EXTENSIONS = {
-    "tables": re.compile(r"\|"),
-    "fenced_code": re.compile(r"```|~~~"),
-    "footnotes": re.compile(r"\[\^"),
-    "attr_list": re.compile(r"\{"),
+# Each marker finds everything the extension's own patterns start with, or more: any of
+# some strings (`str in text` is many times quicker than a regular expression), or a
+# pattern.
+_OPTIONAL_EXTENSIONS: dict[str, tuple[str, ...] | re.Pattern] = {
+    "tables": ("|",),
+    "fenced_code": ("```", "~~~"),
+    "footnotes": ("[^",),
+    "attr_list": ("{",),
     "def_list": re.compile(r"^[ ]{0,3}:", re.MULTILINE),
-    "abbr": re.compile(r"\*\["),
-    "admonition": re.compile(r"!!!"),
-    "smarty": re.compile(r"['\"]|\.\.\.|<<|>>"),
-    "toc": re.compile(r"\[TOC\]"),  # without its marker, the headings still get their ids (_HeadingIds)
+    "abbr": ("*[",),
+    "admonition": ("!!!",),
+    "smarty": ("'", '"', "...", "<<", ">>"),
+    "toc": ("[TOC]",),  # without its marker, the headings still get their ids (_HeadingIds)
 }
 # Markdown's own inline patterns (and ours, "crosslink"), with what each needs in the text
 # to match anything; a body without it is converted without them. Every pattern is tried
 # on every text of the body, so those that cannot match cost a third of a conversion.
 # Markdown turns each tab into spaces and each '\r' into a newline before it looks for
 # them, so the line break is also kept where a tab or a '\r' could make its two spaces.
-_OPTIONAL_PATTERNS = {
-    "backtick": re.compile(r"`"),
-    "escape": re.compile(r"\\"),
-    "reference": re.compile(r"\["),
-    "link": re.compile(r"\["),
-    "short_reference": re.compile(r"\["),
-    "image_link": re.compile(r"!\["),
-    "image_reference": re.compile(r"!\["),
-    "short_image_ref": re.compile(r"!\["),
-    "autolink": re.compile(r"<"),
-    "automail": re.compile(r"<"),
-    "html": re.compile(r"<"),
-    "linebreak": re.compile(r"  [\r\n]|\t"),
-    "entity": re.compile(r"&"),
-    "em_strong": re.compile(r"[*_]"),
-    "crosslink": re.compile(WIKILINK),
+_OPTIONAL_PATTERNS: dict[str, tuple[str, ...] | re.Pattern] = {
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "reference": ("[",),
+    "link": ("[",),
+    "short_reference": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "html": ("<",),
+    "linebreak": ("  \n", "  \r", "\t"),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+    "crosslink": ("[[",),  # (_CROSSLINKS finds the links themselves)
 }
 # Our [[links]] are matched before Markdown's links and images, so these look for their
 # '[' in the text without the [[links]]: most bodies have no other.
 _OUTSIDE_CROSSLINKS = frozenset(
     {"reference", "link", "short_reference", "image_link", "image_reference", "short_image_ref"}
 )
+_OPTIONAL = {**_OPTIONAL_EXTENSIONS, **_OPTIONAL_PATTERNS}
+_CROSSLINKS = re.compile(WIKILINK)
 # Dashes are smarty's too, but '--' is mostly a table's border row; a body whose only
 # dashes are of that kind is converted without smarty, and again with it if its HTML
 # shows '--' in a text after all (`_TEXT_DASHES` on the HTML without its tags).
-_OPTIONAL = {**_OPTIONAL_EXTENSIONS, **_OPTIONAL_PATTERNS}
-_DASHES = re.compile(r"--")
 _TEXT_DASHES = re.compile(r"--(?![^<]*>)")
+
+
+def _occurs(marker: tuple[str, ...] | re.Pattern, text: str) -> bool:
+    if isinstance(marker, tuple):
+        return any(part in text for part in marker)
+    return marker.search(text) is not None
 
 
 class MarkdownRenderer:
@@ -369,9 +377,9 @@ class MarkdownRenderer:
         half of it)."""
         if "\x02" in text or "\x03" in text:  # Markdown removes them first
             text = text.replace("\x02", "").replace("\x03", "")
-        rest = _OPTIONAL["crosslink"].sub("", text) if "[[" in text else text
+        rest = _CROSSLINKS.sub("", text) if "[[" in text else text
         return frozenset(
-            name for name, marker in _OPTIONAL.items() if marker.search(rest if name in _OUTSIDE_CROSSLINKS else text)
+            name for name, marker in _OPTIONAL.items() if _occurs(marker, rest if name in _OUTSIDE_CROSSLINKS else text)
         )
 
     def _convert(self, used: frozenset[str], text: str) -> str:
@@ -410,7 +418,7 @@ class MarkdownRenderer:
     def render(self, text: str, page_url: str, resolve: Resolver) -> Rendered:
         self.page_url, self.resolve, self.links = page_url, resolve, []
         html = self._convert(self._uses(text), text)
-        if "smarty" not in self._used and _DASHES.search(text) and _TEXT_DASHES.search(html):
+        if "smarty" not in self._used and "--" in text and _TEXT_DASHES.search(html):
             html = self._convert(self._used | {"smarty"}, text)
         # Only a body with raw HTML (or a link Markdown passed through) can hold anything
         # the sanitizer removes; the others are cleaned without being looked at twice.

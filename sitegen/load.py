@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
+from . import parallel
 from .config import SiteConfig, check_config
-from .errors import Problems, did_you_mean
+from .errors import Problem, Problems, did_you_mean
 from .memo import BuildCache
 from .schema import SCHEMAS, SECTIONS, SLUG, convert, slugify
 
@@ -42,6 +43,9 @@ _TOO_DEEP = (
 )
 # Characters XML cannot hold (NUL is reported on its own): invisible, and fatal to the feeds.
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+# Files each process should have to read before reading is shared out: a file takes
+# about a quarter of a millisecond, starting a process some tens.
+READS_PER_JOB = 400
 # What SafeConstructor raises besides YAMLError for a value it cannot make.
 _CONSTRUCTOR_ERRORS = (yaml.YAMLError, ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
@@ -281,16 +285,17 @@ def read_translation_record(content_dir: Path, problems: Problems) -> tuple[str,
 
 
 def load_documents(
-    content_dir: Path, config: SiteConfig, problems: Problems, cache: BuildCache | None = None
+    content_dir: Path, config: SiteConfig, problems: Problems, cache: BuildCache | None = None, jobs: int = 1
 ) -> tuple[list[SourceDocument], frozenset[str]]:
     """Every Markdown file under content/<section>/, checked against its section's schema,
     and the slugs of well-named files that could not be read (their problems are reported).
 
     With a `cache`, a file unchanged since the last build is not read again; what was
-    found wrong with it is reported again.
+    found wrong with it is reported again. The files to read are read and checked by up
+    to `jobs` processes (parallel.py) when there are enough of them.
     """
     cache = cache or BuildCache()
-    documents, broken = [], set()
+    looked: list[tuple[str, SourceDocument | _Unread | None]] = []  # (file name, what it gave)
     root = content_dir.resolve()
     for entry in sorted(content_dir.iterdir()):
         shown = display_path(entry)
@@ -306,11 +311,8 @@ def load_documents(
                 files = sorted(scan, key=lambda file: file.name)
             for file in files:
                 if not IGNORED.search(file.name):
-                    document = _load_file(file, f"{shown}/{file.name}", entry.name, root, config, problems, cache)
-                    if document:
-                        documents.append(document)
-                    elif (name := _FILE_NAME.match(file.name)) and name["lang"] in config.languages:
-                        broken.add(name["slug"])
+                    found = _look_at(file, f"{shown}/{file.name}", entry.name, root, config, problems, cache)
+                    looked.append((file.name, found))
         elif entry.is_dir():
             problems.unknown(shown, 0, "section folder", entry.name, SECTIONS)
         else:
@@ -320,6 +322,18 @@ def load_documents(
                 "file in the wrong place",
                 f"put pages in a section folder ({', '.join(SECTIONS)}), e.g. content/pages/{entry.name}",
             )
+    unread = [found for _, found in looked if isinstance(found, _Unread)]
+    if parallel.workers(len(unread), jobs, READS_PER_JOB) > 1:
+        read = iter(parallel.run_all(_read, unread, jobs, per_job=READS_PER_JOB))
+    else:  # here, with the collector left paused (see pipeline.build): what is read lasts
+        read = map(_read, unread)
+    documents, broken = [], set()
+    for name, found in looked:
+        document = _remember(found, next(read), problems, cache) if isinstance(found, _Unread) else found
+        if document:
+            documents.append(document)
+        elif (match := _FILE_NAME.match(name)) and match["lang"] in config.languages:
+            broken.add(match["slug"])
     cache.forget_unseen_files()
     return documents, frozenset(broken)
 
@@ -365,6 +379,34 @@ def _load_file(
     problems: Problems,
     cache: BuildCache,
 ) -> SourceDocument | None:
+    found = _look_at(file, shown, section, root, config, problems, cache)
+    return _remember(found, _read(found), problems, cache) if isinstance(found, _Unread) else found
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """A content file with a good name that the cache has nothing for: to be read (`_read`)."""
+
+    path: str
+    shown: str
+    section: str
+    slug: str
+    lang: str
+    stat: os.stat_result
+    source: bool  # in the default language: the file its translations are made from
+
+
+def _look_at(
+    file: os.DirEntry | _PathEntry,
+    shown: str,
+    section: str,
+    root: Path,
+    config: SiteConfig,
+    problems: Problems,
+    cache: BuildCache,
+) -> SourceDocument | _Unread | None:
+    """A content file as its name, its kind and the cache say: the document the cache
+    keeps for it, the file to read, or None (after reporting why it is no document)."""
     link_problem = _symlink_problem(Path(file.path), root, "file") if file.is_symlink() else None
     if link_problem:
         problems.error(shown, 0, *link_problem)
@@ -414,10 +456,25 @@ def _load_file(
     if entry is not None:
         problems.items.extend(entry.problems)
         return entry.result
+    return _Unread(file.path, shown, section, slug, lang, stat, lang == config.default_language)
+
+
+def _read(file: _Unread) -> tuple[SourceDocument | None, list[Problem]]:
+    """The file read and checked, and what was found wrong with it (in a worker process
+    when `load_documents` shares the reading out)."""
     found = Problems()
-    document = _parse_file(Path(file.path), shown, section, slug, lang, found)
-    problems.items.extend(found.items)
-    cache.remember_file(shown, stat, (section, slug, lang), document, found.items)
+    document = _parse_file(Path(file.path), file.shown, file.section, file.slug, file.lang, found)
+    if document is not None and file.source:
+        _ = document.text_fingerprint  # kept with the document: worked out here, side by side
+    return document, found.items
+
+
+def _remember(
+    file: _Unread, read: tuple[SourceDocument | None, list[Problem]], problems: Problems, cache: BuildCache
+) -> SourceDocument | None:
+    document, found = read
+    problems.items.extend(found)
+    cache.remember_file(file.shown, file.stat, (file.section, file.slug, file.lang), document, found)
     return document
 
 

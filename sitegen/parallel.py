@@ -49,15 +49,19 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def workers(items: int, jobs: int) -> int:
-    """How many processes `run_all` uses for this many items: 1 means this one alone."""
-    return max(min(jobs, items // MIN_ITEMS_PER_JOB), 1) if can_fork() else 1
+def workers(items: int, jobs: int, per_job: int = MIN_ITEMS_PER_JOB) -> int:
+    """How many processes `run_all` uses for this many items, if each is to do `per_job`
+    of them at least: 1 means this one alone."""
+    return max(min(jobs, items // per_job), 1) if can_fork() else 1
 
 
-def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int, renew: bool = False) -> list[R]:
-    """`[function(item) for item in items]`, done by up to `jobs` processes; with `renew`,
-    each process's share by `LIFETIMES` workers one after another."""
-    jobs = workers(len(items), jobs)
+def run_all(
+    function: Callable[[T], R], items: Sequence[T], jobs: int, renew: bool = False, per_job: int = MIN_ITEMS_PER_JOB
+) -> list[R]:
+    """`[function(item) for item in items]`, done by up to `jobs` processes, each with
+    `per_job` items at least; with `renew`, each process's share by `LIFETIMES` workers
+    one after another."""
+    jobs = workers(len(items), jobs, per_job)
     if jobs == 1:
         with collecting():
             return [function(item) for item in items]

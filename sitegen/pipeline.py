@@ -116,7 +116,7 @@ def load_content(options: BuildOptions, problems: Problems, cache: BuildCache | 
     config = load_config(content, problems, options.base_url)
     if config is None:
         return None
-    documents, broken = load_documents(content, config, problems, cache)
+    documents, broken = load_documents(content, config, problems, cache, options.jobs)
     record_path, record_text = read_translation_record(content, problems)
     record = parse_ledger(record_text, record_path, problems)
     return Content(config, documents, broken, record, record_path)

@@ -22,8 +22,10 @@ from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
 from sitegen import load, network, parallel, publish, search, store, translations, write
+from sitegen.errors import Problems
 from sitegen.markup import MarkdownRenderer
-from sitegen.pipeline import PROJECT_DIR
+from sitegen.memo import BuildCache
+from sitegen.pipeline import PROJECT_DIR, BuildOptions, load_content
 from sitegen.write import MARKER
 
 
@@ -302,6 +304,66 @@ def test_the_parallel_build_reports_what_the_plain_one_reports(tmp_path):
     parallel_ = build_into(content, tmp_path / "two", jobs=2).problems.items
     assert [str(p) for p in parallel_] == [str(p) for p in plain]
     assert any("nirgends" in str(p) for p in plain)
+
+
+def test_files_read_by_several_processes_give_what_one_process_reads(tmp_path, monkeypatch):
+    content = tmp_path / "content"
+    generate(content, actors=60)
+    actor = content / "actors" / "akteur-00003.de.md"
+    actor.write_text(actor.read_text(encoding="utf-8").replace("---\n", "---\nfarbe: rot\n", 1), encoding="utf-8")
+    (content / "actors" / "akteur-00004.en.md").write_bytes(b"---\ntitle: [broken\n---\n")
+    (content / "actors" / "akteur-00005.en.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
+    (content / "actors" / "Falscher Name.de.md").write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    content = copy_of(content, tmp_path / "aged")  # saved a while ago, so the cache keeps them
+    plain = build_into(content, tmp_path / "one", jobs=1)
+    readers = tmp_path / "readers"
+    parse = load._parse_file
+
+    def logged(path, *args):
+        with readers.open("a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} {path.name}\n")
+        return parse(path, *args)
+
+    fingerprint = translations.fingerprint
+
+    def fingerprinted(text):
+        with readers.open("a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} fingerprint\n")
+        return fingerprint(text)
+
+    monkeypatch.setattr(load, "_parse_file", logged)
+    monkeypatch.setattr(translations, "fingerprint", fingerprinted)
+    monkeypatch.setattr(load, "READS_PER_JOB", 1)
+    shared = build_into(content, tmp_path / "two", jobs=2)
+    assert len(plain.problems.errors) == 4 and [str(p) for p in shared.problems.items] == [
+        str(p) for p in plain.problems.items
+    ]
+    read = {}
+    for line in readers.read_text(encoding="utf-8").splitlines():
+        pid, name = line.split()
+        read.setdefault(int(pid), []).append(name)
+    # Two workers read every file but the misnamed one, and worked out the fingerprints of
+    # the sources in the default language; this process only that of the English file
+    # whose German one is broken.
+    assert read.pop(os.getpid()) == ["fingerprint"] and len(read) == 2
+    names = [name for names in read.values() for name in names if name != "fingerprint"]
+    assert len(names) == len(list(content.glob("*/*.md"))) - 1
+    assert sum(names.count("fingerprint") for names in read.values()) == sum(".de." in name for name in names) - 1
+    # The documents, and what the cache keeps of them, are the ones one process makes.
+    documents, kept = [], []
+    for jobs in (1, 2):
+        cache = BuildCache()
+        cache.next_build()
+        documents.append(load_content(BuildOptions(content_dir=content, jobs=jobs), Problems(), cache).documents)
+        kept.append({path: (_as_kept([entry.result]), entry.problems) for path, entry in cache.files.items()})
+    assert len(documents[0]) > 100 and _as_kept(documents[1]) == _as_kept(documents[0])
+    assert len(kept[0]) == len(documents[0]) + 3 and kept[1] == kept[0]
+
+
+def _as_kept(documents) -> list:
+    """The documents with what they have worked out about themselves (the fingerprint of
+    a source), as the cache keeps them."""
+    return [(document, vars(document) if document else None) for document in documents]
 
 
 def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions, made):

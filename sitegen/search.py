@@ -74,7 +74,12 @@ def plain_text(html: str) -> str:
     `striptags` gives, which builds the text again after each tag it removes (a second
     of a cold build at 5,000 actors). Its comments are left to it: removing one can
     join two halves into another."""
-    text = Markup(html).striptags() if "<!--" in html else unescape(" ".join(_TAG.sub("", html).split()))
+    if "<!--" in html:
+        text = Markup(html).striptags()
+    else:
+        text = _TAG.sub("", html)
+        if "&" in text:  # an entity may stand for a space (&nbsp;), so before the spaces are made single
+            text = unescape(text)
     return " ".join(text.split())
 
 

@@ -14,7 +14,9 @@ German and English), then measures, each several times (medians are reported):
   server from saving the same actor's file to serving the changed page.
 
 Every figure is wall time, CPU time and peak memory (bench/measure.py), and each of this
-generator's is printed as a ratio to the peers'. With --write the results are kept in
+generator's is printed as a ratio to the peers'. Before each measured build the disks are
+synced and, where the benchmark runs as root, the kernel's caches dropped, so that no
+build pays for the files the builds before it made and deleted. With --write the results are kept in
 bench/results/N.json and the tables of bench/RESULTS.md are made again from them.
 """
 
@@ -40,7 +42,7 @@ from pathlib import Path
 
 from bench import peers
 from bench.corpus import generate
-from bench.measure import Measurement, measure
+from bench.measure import Measurement, drop_kernel_caches, measure
 from sitegen.parallel import default_jobs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -245,6 +247,7 @@ def machine() -> dict:
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
+        "caches_dropped": drop_kernel_caches(),  # before each measured build (measure.py)
     }
 
 
@@ -329,8 +332,9 @@ def write_results_file() -> None:
             "",
             f"### {result['actors']:,} actors ({files['files']:,} content files), {m['date']}",
             "",
-            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['system']}, Python {m['python']}. "
-            f"Versions: "
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['system']}, Python {m['python']}"
+            + ("; the kernel's caches dropped before each build. " if m.get("caches_dropped") else ". ")
+            + "Versions: "
             + ", ".join(f"{k} {v}" for k, v in result["versions"]["ours"].items())
             + "; "
             + "; ".join(v for k, v in result["versions"].items() if k != "ours")

@@ -42,13 +42,19 @@ class Measurement:
 
 
 def measure(
-    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, sample: bool = False
+    argv: list[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    sample: bool = False,
+    drop_caches: bool = True,
 ) -> Measurement:
     # What the runs before wrote (a site of 10,000 files, a cache of 400 MB) is flushed to
-    # disk first, so that no build pays for the writes of the one before it, and the
-    # kernel's caches are dropped (where this process may).
+    # disk first, so that no build pays for the writes of the one before it, and (unless
+    # the command is to find the kernel as the last one left it) the kernel's caches are
+    # dropped, where this process may.
     os.sync()
-    drop_kernel_caches()
+    if drop_caches:
+        drop_kernel_caches()
     wrapper = [sys.executable, str(Path(__file__).resolve()), *argv]
     process = subprocess.Popen(
         wrapper, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

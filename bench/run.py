@@ -336,7 +336,11 @@ def write_results_file() -> None:
             f"### {result['actors']:,} actors ({files['files']:,} content files), {m['date']}",
             "",
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['system']}, Python {m['python']}"
-            + ("; the kernel's caches dropped before each build. " if m.get("caches_dropped") else ". ")
+            + (
+                "; the kernel's caches dropped before each build but those with nothing changed. "
+                if m.get("caches_dropped")
+                else ". "
+            )
             + "Versions: "
             + ", ".join(f"{k} {v}" for k, v in result["versions"]["ours"].items())
             + "; "

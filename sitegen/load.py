@@ -349,13 +349,12 @@ def reload_document(
     if link_problem:
         problems.error(shown, 0, *link_problem)
         return None
-    return _load_file(
-        _PathEntry(section_dir / name), f"{shown}/{name}", section_dir.name, root, config, problems, cache
-    )
+    found = _look_at(_PathEntry(section_dir / name), f"{shown}/{name}", section_dir.name, root, config, problems, cache)
+    return _remember(found, _read(found), problems, cache) if isinstance(found, _Unread) else found
 
 
 class _PathEntry:
-    """A path with the part of `os.DirEntry`'s interface that `_load_file` uses."""
+    """A path with the part of `os.DirEntry`'s interface that `_look_at` uses."""
 
     def __init__(self, path: Path):
         self.name, self.path, self._path = path.name, str(path), path
@@ -368,19 +367,6 @@ class _PathEntry:
 
     def stat(self) -> os.stat_result:
         return self._path.stat()
-
-
-def _load_file(
-    file: os.DirEntry | _PathEntry,
-    shown: str,
-    section: str,
-    root: Path,
-    config: SiteConfig,
-    problems: Problems,
-    cache: BuildCache,
-) -> SourceDocument | None:
-    found = _look_at(file, shown, section, root, config, problems, cache)
-    return _remember(found, _read(found), problems, cache) if isinstance(found, _Unread) else found
 
 
 @dataclass(frozen=True)

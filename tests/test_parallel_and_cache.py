@@ -348,7 +348,7 @@ def test_files_read_by_several_processes_give_what_one_process_reads(tmp_path, m
     assert read.pop(os.getpid()) == ["fingerprint"] and len(read) == 2
     names = [name for names in read.values() for name in names if name != "fingerprint"]
     assert len(names) == len(list(content.glob("*/*.md"))) - 1
-    assert sum(names.count("fingerprint") for names in read.values()) == sum(".de." in name for name in names) - 1
+    assert sum(lines.count("fingerprint") for lines in read.values()) == sum(".de." in name for name in names) - 1
     # The documents, and what the cache keeps of them, are the ones one process makes.
     documents, kept = [], []
     for jobs in (1, 2):

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
@@ -323,6 +323,7 @@ def load_documents(
                 f"put pages in a section folder ({', '.join(SECTIONS)}), e.g. content/pages/{entry.name}",
             )
     unread = [found for _, found in looked if isinstance(found, _Unread)]
+    _prefetch(file.path for file in unread)
     if parallel.workers(len(unread), jobs, READS_PER_JOB) > 1:
         read = iter(parallel.run_all(_read, unread, jobs, per_job=READS_PER_JOB))
     else:  # here, with the collector left paused (see pipeline.build): what is read lasts
@@ -336,6 +337,32 @@ def load_documents(
             broken.add(match["slug"])
     cache.forget_unseen_files()
     return documents, frozenset(broken)
+
+
+def _prefetch(paths: Iterable[str]) -> None:
+    """Ask the system to start reading `paths` from disk now, all at once.
+
+    With the files not in memory (a first build after a restart), reading them one after
+    another waits for the disk some 10,000 times; asked for together, the disk reads
+    them in one sweep. At 5,000 actors (10,500 files), reading them in one process took
+    1.1 s alone, and 0.15 s after the 0.13 s these requests took. Where the system has
+    no such request (Windows), the files are just read as they come.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in paths:
+        try:
+            # Without waiting, should it have become a named pipe since it was looked at.
+            handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:  # reading it will say what is wrong
+            continue
+        try:
+            advise(handle, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 def reload_document(

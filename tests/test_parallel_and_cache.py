@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -358,6 +359,43 @@ def test_files_read_by_several_processes_give_what_one_process_reads(tmp_path, m
         kept.append({path: (_as_kept([entry.result]), entry.problems) for path, entry in cache.files.items()})
     assert len(documents[0]) > 100 and _as_kept(documents[1]) == _as_kept(documents[0])
     assert len(kept[0]) == len(documents[0]) + 3 and kept[1] == kept[0]
+
+
+def test_the_files_to_read_are_asked_for_all_at_once_and_a_named_pipe_is_not_waited_for(tmp_path, monkeypatch):
+    content = tmp_path / "content"
+    generate(content, actors=30)
+    content = copy_of(content, tmp_path / "aged")  # saved a while ago, so the cache keeps them
+    asked = []
+    advise = os.posix_fadvise
+
+    def recorded(handle, offset, length, advice):
+        asked.append((os.readlink(f"/proc/self/fd/{handle}"), offset, length, advice))
+        return advise(handle, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", recorded)
+    cache = BuildCache()
+    cache.next_build()
+    load_content(BuildOptions(content_dir=content), Problems(), cache)
+    every = sorted(str(path) for path in content.glob("*/*.md"))
+    assert sorted(path for path, *_ in asked) == every and len(every) > 60
+    assert {tuple(rest) for _, *rest in asked} == {(0, 0, os.POSIX_FADV_WILLNEED)}
+    # A second build reads only the file that changed, and asks only for it.
+    changed = content / "actors" / "akteur-00002.en.md"
+    edit(changed, "\nMore.\n")
+    asked.clear()
+    cache.next_build()
+    load_content(BuildOptions(content_dir=content), Problems(), cache)
+    assert [path for path, *_ in asked] == [str(changed)]
+    # A file that became a named pipe after it was looked at is passed over, at once.
+    os.mkfifo(tmp_path / "pipe.de.md")
+    asking = threading.Thread(target=load._prefetch, args=([str(tmp_path / "pipe.de.md"), str(tmp_path / "gone")],))
+    asking.start()
+    asking.join(timeout=5)
+    waited = asking.is_alive()
+    if waited:  # let the test end: a writer frees the waiting reader
+        with open(tmp_path / "pipe.de.md", "wb"):
+            pass
+    assert not waited
 
 
 def _as_kept(documents) -> list:

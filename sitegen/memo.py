@@ -132,6 +132,11 @@ class SharedRef:
     kind: str
     digest: str
 
+    def __reduce__(self):
+        # Digested by its values: a slotted dataclass is otherwise pickled through
+        # `dataclasses.fields`, for each of the twenty stand-ins a page's key holds.
+        return SharedRef, (self.kind, self.digest)
+
 
 def read_only(mapping: dict) -> MappingProxyType:
     return MappingProxyType(mapping)

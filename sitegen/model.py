@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -123,6 +123,7 @@ def build_site(
     cache: BuildCache | None = None,
     broken: frozenset[str] = frozenset(),
     jobs: int = 1,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Site:
     """Pair, check and link the documents; the Site is complete when this returns.
 
@@ -132,7 +133,7 @@ def build_site(
     build is reused when its text, address and the pages it links to are unchanged.
     `broken` names slugs with a file that could not be read: what is missing because of
     it is not reported again. The bodies not taken from the cache are converted by up
-    to `jobs` processes.
+    to `jobs` processes; `meanwhile` is called while they are (see `parallel.run_all`).
     """
     cache = cache or BuildCache()
     markdown, models = cache.markdown, cache.models
@@ -164,7 +165,7 @@ def build_site(
     pages = [
         (doc, urls[slug, lang]) for slug, docs in grouped.items() for lang, doc in docs.items() if (slug, lang) in urls
     ]
-    cache.converted = _convert_all(pages, renderers, link_tables, markdown, jobs)
+    cache.converted = _convert_all(pages, renderers, link_tables, markdown, jobs, meanwhile)
     versions: dict[str, dict[str, Version]] = defaultdict(dict)
     link_sites = []
     for slug, docs in grouped.items():
@@ -258,9 +259,11 @@ def _convert_all(
     link_tables: Mapping[str, Mapping[str, LinkTarget]],
     memo: Memo,
     jobs: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> int:
     """Convert every body the memo has no good entry for, in up to `jobs` processes, and
-    keep the results in the memo, where `converted_body` finds them; how many there were."""
+    keep the results in the memo, where `converted_body` finds them; how many there were.
+    `meanwhile` is called while they are converted."""
     todo = [
         (doc, url) for doc, url in pages if _known(doc, url, renderers[doc.lang], link_tables[doc.lang], memo) is None
     ]
@@ -269,7 +272,7 @@ def _convert_all(
         doc, url = page
         return _convert(renderers[doc.lang], doc.body, url, link_tables[doc.lang])
 
-    for (doc, url), result in zip(todo, parallel.run_all(convert, todo, jobs), strict=True):
+    for (doc, url), result in zip(todo, parallel.run_all(convert, todo, jobs, meanwhile=meanwhile), strict=True):
         memo.put(_memo_key(doc, url, renderers[doc.lang]), result)
     return len(todo)
 

@@ -56,15 +56,29 @@ def workers(items: int, jobs: int, per_job: int = MIN_ITEMS_PER_JOB) -> int:
 
 
 def run_all(
-    function: Callable[[T], R], items: Sequence[T], jobs: int, renew: bool = False, per_job: int = MIN_ITEMS_PER_JOB
+    function: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    renew: bool = False,
+    per_job: int = MIN_ITEMS_PER_JOB,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[R]:
     """`[function(item) for item in items]`, done by up to `jobs` processes, each with
     `per_job` items at least; with `renew`, each process's share by `LIFETIMES` workers
-    one after another."""
+    one after another.
+
+    `meanwhile` is called in this process while the workers work (after the items, when
+    this process does them), for work of its own that needs none of their results. Not
+    with `renew`: a worker forked while it runs would start from its half-done work.
+    """
+    assert meanwhile is None or not renew
     jobs = workers(len(items), jobs, per_job)
     if jobs == 1:
         with collecting():
-            return [function(item) for item in items]
+            results = [function(item) for item in items]
+        if meanwhile is not None:
+            meanwhile()
+        return results
     global _work
     _work = (function, items)
     try:
@@ -77,7 +91,10 @@ def run_all(
         # A worker collects its garbage, though the build may have paused the collector.
         lifetime = -(-len(chunks) // (jobs * LIFETIMES)) if renew else None  # in chunks
         with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable, maxtasksperchild=lifetime) as pool:
-            done = pool.map(_run_chunk, chunks, chunksize=1)
+            working = pool.map_async(_run_chunk, chunks, chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            done = working.get()
     finally:
         gc.unfreeze()
         _work = None

@@ -821,8 +821,9 @@ def render_site(
                 f"the city '{city}' has no position on the map",
                 f"add '{city}: [latitude, longitude]' to data/places.yaml, or give the actor coordinates",
             )
-    # Every title's and city's sort key, worked out here once rather than in each worker
-    # process (whose keys would be lost, so that each build would load pyuca again).
+    # Every title's and city's sort key, worked out once in this process rather than in
+    # each worker (whose keys would be lost, so that each build would load pyuca again);
+    # a build has most of them already (pipeline._sort_keys).
     for entity in site.entities.values():
         for version in entity.versions.values():
             collation_key(version.title)

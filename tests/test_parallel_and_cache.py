@@ -7,6 +7,7 @@ process without a cache is the reference. The corpus is the benchmark's, small.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ import yaml
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, network, parallel, publish, search, store, translations, write
+from sitegen import load, network, parallel, pipeline, publish, render, search, store, translations, write
 from sitegen.errors import Problems
 from sitegen.markup import MarkdownRenderer
 from sitegen.memo import BuildCache
@@ -272,6 +273,38 @@ def test_a_one_process_build_collects_only_while_it_renders(corpus, tmp_path, mo
     assert not build_into(corpus, tmp_path / "output", jobs=1).problems.errors
     assert collecting == {"parsed": {False}, "pages": {True}}
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def _slow_square(log: Path, number: int) -> int:
+    time.sleep(0.02)
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"{os.getpid()} {time.monotonic()}\n")
+    return number * number
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_this_process_works_meanwhile_while_the_workers_do_the_items(jobs, tmp_path):
+    log, items = tmp_path / "log", list(range(60))
+    called = []
+    squares = parallel.run_all(
+        functools.partial(_slow_square, log), items, jobs, meanwhile=lambda: called.append(time.monotonic())
+    )
+    assert squares == [n * n for n in items] and len(called) == 1
+    done = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    workers = {int(pid) for pid, _ in done}
+    if jobs == 1:  # the items first, in this process
+        assert workers == {os.getpid()} and called[0] > max(float(t) for _, t in done)
+    else:  # before the workers are done
+        assert len(workers) == 2 and os.getpid() not in workers and called[0] < max(float(t) for _, t in done)
+
+
+def test_the_sort_keys_are_worked_out_while_the_bodies_are_converted(corpus, monkeypatch):
+    monkeypatch.setattr(render, "SORT_KEYS", {})
+    options = BuildOptions(content_dir=corpus, jobs=2)
+    _, site = pipeline.load_site(options, Problems())
+    titles = {version.title for entity in site.entities.values() for version in entity.versions.values()}
+    cities = {entity.facts["city"] for entity in site.entities.values() if entity.facts.get("city")}
+    assert len(titles) > 100 and cities and render.SORT_KEYS.keys() == titles | cities
 
 
 def test_a_page_that_cannot_be_written_stops_the_build_with_a_message(corpus, tmp_path, monkeypatch):

@@ -69,6 +69,8 @@ class BuildOptions:
 class BuildResult:
     problems: Problems = field(default_factory=Problems)
     site: Site | None = None
+    # The site's files by path. From `build`, a page a worker process wrote into output/
+    # holds `write.ON_DISK` in place of its bytes.
     files: dict[str, bytes] = field(default_factory=dict)
     written: bool = False
     zip_path: Path | None = None  # where `pack` wrote the zip
@@ -213,10 +215,16 @@ def section_label(locale: Locale) -> Callable[[str], str]:
 
 
 def render(
-    site: Site, options: BuildOptions, problems: Problems, cache: BuildCache, staging: Staging | None = None
+    site: Site,
+    options: BuildOptions,
+    problems: Problems,
+    cache: BuildCache,
+    staging: Staging | None = None,
+    shards: store.PageShards | None = None,
 ) -> tuple[dict[str, bytes], Rendering | None]:
     """The site's files, and what they were made with; ({}, None) after an error. With
-    `staging`, the pages are written into it as they are rendered."""
+    `staging`, the pages are written into it as they are rendered, and the workers that
+    render them keep their cache entries in `shards`."""
     theme = load_theme(options, site.config.languages, problems, cache)
     if theme is None:
         return {}, None
@@ -235,16 +243,23 @@ def render(
         return {}, None
     feed_files, feeds = news_feeds(site, locales)
     files.update(feed_files)
-    pages = PageCache(cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models)
+    pages = PageCache(
+        cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models, shards=shards
+    )
     files.update(
         render_site(site, theme.envs, locales, problems, asset_names, geography, feeds, pages, options.jobs, staging)
     )
     return files, Rendering(theme, geography, assets, asset_names, search, feeds, pages.assets)
 
 
-def build_files(options: BuildOptions, cache: BuildCache | None = None, staging: Staging | None = None) -> BuildResult:
+def build_files(
+    options: BuildOptions,
+    cache: BuildCache | None = None,
+    staging: Staging | None = None,
+    shards: store.PageShards | None = None,
+) -> BuildResult:
     """Build the site in memory: every stage up to the files, nothing written but the
-    pages into `staging`, when there is one (see `build`).
+    pages into `staging` and their cache entries into `shards`, when given (see `build`).
 
     The live preview passes the same `cache` to every build, so only what changed is
     read, converted and rendered again; the files are the same as without it.
@@ -256,7 +271,7 @@ def build_files(options: BuildOptions, cache: BuildCache | None = None, staging:
     content, result.site = load_site(options, problems, cache)
     if result.site is None:
         return result
-    result.files, rendering = render(result.site, options, problems, cache, staging)
+    result.files, rendering = render(result.site, options, problems, cache, staging, shards)
     if options.strict:
         problems.make_warnings_errors()
     cache.failed = bool(problems)
@@ -292,25 +307,27 @@ def build(options: BuildOptions) -> BuildResult:
         return _build(options)
 
 
-def _build(options: BuildOptions) -> BuildResult:
-    def refuse(result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
-        if isinstance(exc, UnsafeOutputError):
-            result.problems.error(display_path(exc.path), 0, exc.what, exc.how)
-        else:
-            result.problems.error(
-                display_path(options.output_dir),
-                0,
-                f"cannot write the site: {exc}",
-                "check free disk space and permissions",
-            )
-        return result
+def _refuse(options: BuildOptions, result: BuildResult, exc: OSError | UnsafeOutputError) -> BuildResult:
+    """`result`, with why output/ could not be written."""
+    if isinstance(exc, UnsafeOutputError):
+        result.problems.error(display_path(exc.path), 0, exc.what, exc.how)
+    else:
+        result.problems.error(
+            display_path(options.output_dir),
+            0,
+            f"cannot write the site: {exc}",
+            "check free disk space and permissions",
+        )
+    return result
 
+
+def _build(options: BuildOptions) -> BuildResult:
     try:
         protected = [options.templates_dir, options.locales_dir, options.assets_dir, PROJECT_DIR]
         check_output_dir(options.output_dir, protected, options.content_dir)
         recover_output(options.output_dir)
     except (UnsafeOutputError, OSError) as exc:
-        return refuse(BuildResult(), exc)
+        return _refuse(options, BuildResult(), exc)
     cache, inputs, stamp = BuildCache(), None, None
     if options.cache_dir is not None:
         inputs, stamp = _inputs_digest(options), store.read_stamp(options.cache_dir)
@@ -320,16 +337,35 @@ def _build(options: BuildOptions) -> BuildResult:
     try:
         staging = Staging(options.output_dir)
     except (UnsafeOutputError, OSError) as exc:
-        return refuse(BuildResult(), exc)
+        return _refuse(options, BuildResult(), exc)
     if stamp is not None:
         staging.prepare(_folders(stamp.get("output") or {}, options.output_dir.absolute()))
+    shards, known = None, {}
     if options.cache_dir is not None:
         known = load_cache(options.cache_dir, cache)
+        with suppress(OSError):  # then the pages are not kept: `_keep_pages` says why
+            shards = store.PageShards(options.cache_dir)
     try:
-        result = build_files(options, cache, staging)
+        return _build_into(options, cache, staging, shards, known, inputs)
+    finally:
+        if shards is not None:
+            shards.close()
+
+
+def _build_into(
+    options: BuildOptions,
+    cache: BuildCache,
+    staging: Staging,
+    shards: store.PageShards | None,
+    known: Mapping[str, int],
+    inputs: str | None,
+) -> BuildResult:
+    """The rest of `build`, once the new folder is made and the cache loaded."""
+    try:
+        result = build_files(options, cache, staging, shards)
     except OSError as exc:  # writing a page
         staging.discard()
-        return refuse(BuildResult(), exc)
+        return _refuse(options, BuildResult(), exc)
     except BaseException:
         staging.discard()
         raise
@@ -337,17 +373,14 @@ def _build(options: BuildOptions) -> BuildResult:
     if result.problems:
         staging.discard()
         return result
-    # What the build read and converted is kept before `publish` reads the pages back
-    # from the new folder, so that this process never holds the pages and the pickling
-    # of the largest cache files at once.
     kept = options.cache_dir is None or _keep_sources(options.cache_dir, cache, known)
     try:
         output = staging.publish(result.files, page_sources(result.site))
     except (UnsafeOutputError, OSError) as exc:
-        return refuse(result, exc)
+        return _refuse(options, result, exc)
     result.written = True
     if options.cache_dir is not None:
-        _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output)
+        _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output, shards)
     return result
 
 
@@ -415,6 +448,7 @@ def _keep_pages(
     inputs: str | None,
     result: BuildResult,
     output: Mapping[str, tuple[int, int, int]],
+    shards: store.PageShards | None,
 ) -> None:
     """Save the pages this build rendered or reused (where they changed) and its stamp;
     without `inputs` (a file changed during the build, or the cache could not be written)
@@ -422,8 +456,10 @@ def _keep_pages(
     try:
         # The pages file holds the entries with string keys: the pages and the sitemap.
         kept_pages = sum(isinstance(key, str) for key, _ in cache.pages.items())
-        if cache.counts["rendered"] or kept_pages != known["pages"]:
-            store.save_pages(folder, cache.pages)
+        if shards is None:
+            inputs = None  # the cache folder could not be written
+        elif cache.counts["rendered"] or kept_pages != known["pages"]:
+            store.save_pages(folder, cache.pages, shards)
         if inputs is None:
             store.forget_stamp(folder)
         else:

@@ -36,6 +36,7 @@ from .markup import relative_url
 from .memo import Fingerprint, Memo, intern, memoized
 from .model import Entity, Site, Version
 from .schema import HOME_SLUG, LISTED_SECTIONS, slugify
+from .store import PageShards
 from .write import ON_DISK, Signature, Staging
 
 
@@ -85,6 +86,7 @@ class PageCache:
     counts: dict[str, int]  # pages "rendered" and "reused" by this build
     models: Memo  # list items, reused while their values are equal
     assets: dict[str, Mapping[str, str]] = field(default_factory=dict)  # page path → the assets it names
+    shards: PageShards | None = None  # where workers writing into a staging folder keep the pages they make
 
 
 @dataclass(frozen=True, slots=True)
@@ -701,9 +703,10 @@ def render_pages(
     are added here in the order of the pages, so the build is the one a single process
     makes. With `staging`, each process also writes the pages it made into the new
     output folder right away, so that writing is shared out too and done while other
-    pages render, and sends the page back as `ON_DISK` rather than its bytes: this
-    process holds no pages while the workers run (150 MiB of its memory at 5,000 actors),
-    and reads them back from the folder in `Staging.publish`. The live preview (one job)
+    pages render, and sends the page back as `ON_DISK` rather than its bytes, in the
+    files and in the cache's entry: this process never holds the pages it did not render
+    (150 MiB of its memory at 5,000 actors). The cache's entries with the bytes are kept
+    by the process that made them, in the cache's `shards`. The live preview (one job)
     renders here, with the quick checks of `depends`.
     """
     if parallel.workers(len(pages), jobs) == 1:
@@ -738,6 +741,8 @@ def render_pages(
                 else:
                     made.append((key, value))
         same = next((key for key in reused if known[key][0] is files), None)
+        if made and staging is not None and cache.shards is not None:
+            cache.shards.add(made)  # with the bytes, which `write` then takes out
         written = write(files, mine=same is None)
         return None if same else files, same, found.items, made, reused, cache.counts, cache.assets, written
 
@@ -769,8 +774,6 @@ def render_pages(
             counts[name] += count
         assets.update(page_assets)
         files.append(page_files if same is None else known[same][0])
-        if staging is not None and ON_DISK in files[-1].values():
-            staging.on_disk.append(files[-1])
     return files
 
 

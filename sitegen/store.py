@@ -10,8 +10,11 @@ These files, only ever read by this generator:
   from (its text's digest, its address, its language, the kind of links) and with the
   titles and addresses of the pages it links to, which are compared before an entry is
   used (model.py). A build in a new process converts only the bodies that changed.
-- `pages.pickle`: every page of the last good build, by a digest of everything its
-  template received (render.py). A page whose digest is unchanged is not rendered again.
+- `pages.pickle` and a folder `pages-XXXXXXXX`: every page of the last good build, by a
+  digest of everything its template received (render.py). A page whose digest is
+  unchanged is not rendered again. The pages the build's workers rendered are in the
+  folder, a file per worker (`PageShards`); the pages file holds the others and names
+  the folder.
 - `pictures.pickle`: the network pictures, their layout and labels placed, by a digest
   of the nodes and edges they show (render.py's `SiteRenderer.network`).
 - `search.pickle`: each page's entry in the search files, by its address, title,
@@ -34,16 +37,18 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from .memo import RACY_SECONDS, FileEntry, Memo
-from .write import signature
+from .write import ON_DISK, hold, in_use, signature
 
 FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
@@ -165,15 +170,107 @@ def save_markdown(cache_dir: Path, memo: Memo) -> None:
 # -- rendered pages --------------------------------------------------------------------
 
 
+class PageShards:
+    """The cache entries of the pages a build's workers render, kept by each worker in a
+    file of its own as it renders them: the build process neither gets their bytes back
+    nor pickles them (a second of a cold build at 5,000 actors, and the 220 MB the pages
+    took at its end).
+
+    The build makes the folder `.pages-XXXXXXXX` in the cache folder when it starts and
+    holds it (`write.hold`) while it runs; `keep` gives it its final name, which the pages
+    file then names. A folder a build left behind, stopped before that, is not held any
+    more: the next build that saves its pages deletes it, with the folders of the pages
+    files before.
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=".pages-", dir=cache_dir))
+        self._handle = hold(self.folder)
+        self._kept = False
+        self._out: tuple[int, int] | None = None  # this process's id and its file's handle
+
+    def add(self, entries: list[tuple[str, Any]]) -> None:
+        """Keep the entries of a page; in the process that rendered it. Each is written
+        at once, so a worker that is renewed or ends loses nothing."""
+        process = os.getpid()
+        if self._out is None or self._out[0] != process:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+            self._out = (process, os.open(self.folder / str(process), flags, 0o644))
+            _write_all(self._out[1], pickle.dumps(code_version()))
+        _write_all(self._out[1], pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def keep(self) -> str:
+        """Give the folder its final name (the build went well); that name."""
+        name = self.folder.name[1:]
+        os.rename(self.folder, self.folder.with_name(name))
+        self.folder, self._kept = self.folder.with_name(name), True
+        return name
+
+    def close(self) -> None:
+        """Let go of the folder; unless it was kept, delete it."""
+        if not self._kept:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
 def load_pages(cache_dir: Path, memo: Memo) -> int:
     """Give `memo` the pages the last good build rendered, by the digest of what each was
     made from (render.py's `_cache_key`); how many there were."""
-    return _offer(cache_dir / PAGES_FILE, memo)
+    stored = _read(cache_dir / PAGES_FILE)
+    if not isinstance(stored, dict) or not isinstance(stored.get("entries"), dict):
+        return 0
+    entries = stored["entries"]
+    folder = stored.get("shards")
+    if isinstance(folder, str) and folder == Path(folder).name:
+        with suppress(OSError):
+            for path in sorted((cache_dir / folder).iterdir()):
+                entries.update(_read_shard(path))
+    memo.offer(entries)
+    return len(entries)
 
 
-def save_pages(cache_dir: Path, memo: Memo) -> None:
-    """Keep the pages this build rendered or reused, and only those."""
-    _write(cache_dir / PAGES_FILE, {key: value for key, value in memo.items() if isinstance(key, str)})
+def _read_shard(path: Path) -> dict[str, Any]:
+    """The entries a worker kept in `path` (`PageShards.add`); those before a part that
+    cannot be read."""
+    entries: dict[str, Any] = {}
+    with suppress(Exception), open(path, "rb") as handle:
+        if pickle.load(handle) != code_version():
+            return entries
+        while True:
+            try:
+                entries.update(pickle.load(handle))
+            except EOFError:
+                break
+    return entries
+
+
+def save_pages(cache_dir: Path, memo: Memo, shards: PageShards | None = None) -> None:
+    """Keep the pages this build rendered or reused, and only those: the pages file holds
+    those this process has the bytes of, and names the folder of those the workers kept
+    (`shards`); the folders of earlier builds are deleted."""
+    entries = {key: value for key, value in memo.items() if isinstance(key, str) and not _on_disk(value)}
+    folder = shards.keep() if shards is not None else None
+    _write(cache_dir / PAGES_FILE, {"entries": entries, "shards": folder})
+    with os.scandir(cache_dir) as found:
+        for entry in found:
+            old = entry.name.startswith("pages-") and entry.name != folder
+            left = entry.name.startswith(".pages-") and not in_use(Path(entry.path))
+            if (old or left) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _on_disk(value: Any) -> bool:
+    """Whether a page's entry stands for one a worker wrote and kept (see render_pages)."""
+    return isinstance(value, tuple) and isinstance(value[0], dict) and ON_DISK in value[0].values()
 
 
 # -- the stamp of the last good build ------------------------------------------------

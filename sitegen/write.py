@@ -127,7 +127,8 @@ def signature(stat: os.stat_result) -> Signature:
 
 
 class _OnDisk:
-    """The bytes of a page a worker wrote into the staging folder; see `Staging.on_disk`."""
+    """Stands for the bytes of a page a worker wrote into the staging folder, in the files
+    it sends back to the build (see render.render_pages)."""
 
     def __reduce__(self) -> str:
         return "ON_DISK"  # the one object, in every process
@@ -156,15 +157,11 @@ class Staging:
         # Made and held under the output lock, so no recovery sees it unheld.
         with output_lock(self.output_dir):
             self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-", dir=self.output_dir.parent))
-            self._handle = _hold(self.folder)
+            self._handle = hold(self.folder)
         self._made = {self.folder}
         self._helper: subprocess.Popen | None = None
         self._prepared: set[str] = set()
         self.written: dict[str, Signature] = {}  # by this process, or handed to it by `add`
-        # Pages another process wrote, whose bytes it sent back as `ON_DISK`, not through
-        # a pipe, so this process does not hold every page while the workers still run.
-        # `publish` reads them back from the folder into these dicts (the cache's too).
-        self.on_disk: list[dict[str, bytes]] = []
 
     def prepare(self, folders: Iterable[str]) -> None:
         """Start making `folders` (site paths) in another process while the build goes on.
@@ -216,9 +213,6 @@ class Staging:
     def publish(self, files: dict[str, bytes], sources: Mapping[str, str]) -> dict[str, Signature]:
         """Write those of `files` not written yet, then put the folder in place of output/.
 
-        First the pages the workers sent back `ON_DISK` get their bytes, in `files` and in
-        the cache's entries (`on_disk`), read from the folder before it is swapped in.
-
         The marker also records which source file each page came from (`sources`), so
         `check` can name it beside a problem it finds in the built page. While another
         build swaps its own site in this one waits, up to `LOCK_WAIT` seconds, then
@@ -226,7 +220,6 @@ class Staging:
         with its signature: what `store.output_signature` finds there.
         """
         try:
-            self._read_back(files)
             self.write({name: data for name, data in sorted(files.items()) if name not in self.written})
             self._stop_helper()
             self._remove_unused()
@@ -243,18 +236,6 @@ class Staging:
             raise
         self._let_go()
         return {f"{self.output_dir}/{name}": written for name, written in self.written.items()}
-
-    def _read_back(self, files: dict[str, bytes]) -> None:
-        """Put the bytes of every `ON_DISK` page in `files` and in `on_disk`, read from the
-        folder, where no other build writes."""
-        read: dict[str, bytes] = {}
-        for found in (*self.on_disk, files):
-            for name, data in found.items():
-                if data is ON_DISK:
-                    if name not in read:
-                        read[name] = (self.folder / name).read_bytes()
-                    found[name] = read[name]
-        self.on_disk = []
 
     def discard(self) -> None:
         """Delete the folder: the build wrote nothing to output/."""
@@ -304,8 +285,9 @@ for path in sys.stdin.buffer.read().split(b"\\0"):
 """
 
 
-def _hold(folder: Path) -> int | None:
-    """Lock `folder` as in use by this build; the open handle that holds the lock."""
+def hold(folder: Path) -> int | None:
+    """Lock `folder` as in use by this build; the open handle that holds the lock (the
+    system lets go of it when every process that has the handle has ended)."""
     if fcntl is None:
         return None
     handle = os.open(folder, os.O_RDONLY)
@@ -313,8 +295,8 @@ def _hold(folder: Path) -> int | None:
     return handle
 
 
-def _in_use(folder: Path) -> bool:
-    """Whether a running build holds `folder` (see `Staging`)."""
+def in_use(folder: Path) -> bool:
+    """Whether a running build holds `folder` (see `hold`)."""
     if fcntl is None:
         return False
     try:
@@ -537,7 +519,7 @@ def _leftovers(output_dir: Path) -> list[Path]:
             if entry.name.startswith(prefix)
             and _LEFTOVER.fullmatch(entry.name, len(prefix))
             and entry.is_dir(follow_symlinks=False)
-            and not _in_use(Path(entry.path))
+            and not in_use(Path(entry.path))
         )
 
 

@@ -26,7 +26,7 @@ from bench.corpus import generate
 from sitegen import load, network, parallel, pipeline, publish, render, search, store, translations, write
 from sitegen.errors import Problems
 from sitegen.markup import MarkdownRenderer
-from sitegen.memo import BuildCache
+from sitegen.memo import BuildCache, Memo
 from sitegen.pipeline import PROJECT_DIR, BuildOptions, load_content
 from sitegen.write import MARKER
 
@@ -199,38 +199,73 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     assert sum(map(len, by_process.values())) == result.pages
 
 
-def test_the_workers_send_back_no_page_bytes_and_the_build_reads_them_from_its_folder(
+def test_the_workers_keep_the_pages_they_render_and_the_build_process_never_holds_them(
     corpus, reference, tmp_path, monkeypatch
 ):
-    """A worker writes the pages it renders and returns them as `ON_DISK`, so the build
-    process does not hold every page while the workers still run; it reads them back
-    before the site is swapped in, into the result and into the page cache."""
-    seen = []
-    read_back = write.Staging._read_back
+    """A worker writes the pages it renders into the new folder and keeps their cache
+    entries in a file of its own; the build process gets neither their bytes nor pickles
+    them, and the next build finds every page in the cache."""
+    pickled = []
+    save_pages = store.save_pages
 
-    def recorded(self, files):
-        seen.append(({name for name, data in files.items() if data is write.ON_DISK}, len(self.on_disk)))
-        # What the build read and converted is saved already; the pages follow the swap.
-        saved = {path.name for path in cache.iterdir() if not path.name.startswith(".")}
-        assert {store.FILES_FILE, store.MARKDOWN_FILE, store.SEARCH_FILE} <= saved
-        assert store.PAGES_FILE not in saved and store.STAMP_FILE not in saved
-        read_back(self, files)
-        assert write.ON_DISK not in files.values() and self.on_disk == []
+    def recorded(folder, memo, shards=None):
+        pickled.append({key: value for key, value in memo.items() if isinstance(key, str)})
+        save_pages(folder, memo, shards)
 
     output, cache = tmp_path / "output", tmp_path / ".sitegen-cache"
-    monkeypatch.setattr(write.Staging, "_read_back", recorded)
+    monkeypatch.setattr(store, "save_pages", recorded)
     result = build_into(corpus, output, cache_dir=cache, jobs=2)
     assert not result.problems.errors
-    [(on_disk, entries)] = seen
-    pages = {name for name in reference if name.endswith(".html")}
-    assert on_disk == pages and entries == len(pages)  # every page came back without its bytes
     assert site_files(output) == reference
-    assert {name: data for name, data in result.files.items() if name in pages} == {
-        name: reference[name] for name in pages
-    }
-    kept = store._read(cache / store.PAGES_FILE)
-    kept_pages = {name: data for files, *_ in kept.values() if isinstance(files, dict) for name, data in files.items()}
-    assert {name: kept_pages[name] for name in pages} == {name: reference[name] for name in pages}
+    pages = {name for name in reference if name.endswith(".html")}
+    assert {name for name, data in result.files.items() if data is write.ON_DISK} == pages
+    [held] = pickled
+    assert all(write.ON_DISK in files.values() for files, _ in (v for v in held.values() if isinstance(v, tuple)))
+
+    # The pages file names the workers' folder: a file for each of the workers (renewed as
+    # they go), together every page, with its bytes.
+    stored = store._read(cache / store.PAGES_FILE)
+    assert sorted(path.name for path in cache.iterdir() if "pages" in path.name) == sorted(
+        [store.PAGES_FILE, stored["shards"]]
+    )
+    assert len(list((cache / stored["shards"]).iterdir())) > 2
+    assert [files for files, _ in (v for v in stored["entries"].values() if isinstance(v, tuple))] == []
+    memo = Memo()
+    assert store.load_pages(cache, memo) == len(pages) + 1  # and the sitemap
+    kept = {name: data for _, value in memo.items() if isinstance(value, tuple) for name, data in value[0].items()}
+    assert kept == {name: reference[name] for name in pages}
+
+    shutil.rmtree(output)
+    warm = build_into(corpus, output, cache_dir=cache, jobs=2)
+    assert warm.counts == {"rendered": 0, "reused": len(pages)}
+    assert site_files(output) == reference
+
+
+def test_the_folders_of_pages_a_build_no_longer_names_are_deleted(corpus, tmp_path, monkeypatch):
+    """Only the pages folder the pages file names is kept; one a stopped build left is
+    deleted, one a running build holds is not, and a build with errors keeps none."""
+    content, cache = copy_of(corpus, tmp_path), tmp_path / ".sitegen-cache"
+    build_into(content, tmp_path / "output", cache_dir=cache, jobs=2)
+    first = store._read(cache / store.PAGES_FILE)["shards"]
+    left = cache / ".pages-stopped"  # a build stopped while it rendered
+    (left / "123").mkdir(parents=True)
+    running = store.PageShards(cache)  # another build, still rendering
+    running.add([("key", "value")])
+
+    edit(content / "actors" / "akteur-00007.en.md", "\nA new closing sentence.\n")
+    result = build_into(content, tmp_path / "output", cache_dir=cache, jobs=2)
+    assert result.counts["rendered"] == 3
+    second = store._read(cache / store.PAGES_FILE)["shards"]
+    assert second != first
+    assert sorted(path.name for path in cache.iterdir() if "pages-" in path.name) == sorted(
+        [second, running.folder.name]
+    )
+    running.close()
+    assert not running.folder.exists()
+
+    (content / "actors" / "akteur-00007.en.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    assert build_into(content, tmp_path / "output", cache_dir=cache, jobs=2).problems.errors
+    assert [path.name for path in cache.iterdir() if "pages-" in path.name] == [second]
 
 
 def test_only_workers_that_render_every_page_are_renewed(corpus, tmp_path, monkeypatch):

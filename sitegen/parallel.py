@@ -17,6 +17,7 @@ import gc
 import multiprocessing
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -99,6 +100,42 @@ def run_all(
         gc.unfreeze()
         _work = None
     return [result for chunk in done for result in chunk]
+
+
+def aside(function: Callable[[], bool]) -> Callable[[], bool]:
+    """`function()` done by a forked process while this one goes on; what this returns
+    waits for that process and gives the result. Where processes cannot be forked, the
+    function is done here, at once.
+
+    The process starts with a copy of this one, so `function` sees everything made so
+    far and nothing made after; it can only hand back whether it succeeded.
+    """
+    try:
+        process = os.fork() if can_fork() else None
+    except OSError:  # no process to spare
+        process = None
+    if process is None:
+        result = function()
+        return lambda: result
+    if process == 0:  # the forked process: nothing of this one's after `function`
+        succeeded = False
+        try:
+            succeeded = function()
+        except Exception:
+            traceback.print_exc()  # a bug, shown as it would be in this process
+            sys.stderr.flush()
+        finally:
+            os._exit(0 if succeeded else 1)
+
+    ended: list[bool] = []
+
+    def wait() -> bool:
+        if not ended:  # a process is waited for once; after that its result is known
+            _, status = os.waitpid(process, 0)
+            ended.append(os.waitstatus_to_exitcode(status) == 0)
+        return ended[0]
+
+    return wait
 
 
 @contextlib.contextmanager

@@ -257,9 +257,12 @@ def build_files(
     cache: BuildCache | None = None,
     staging: Staging | None = None,
     shards: store.PageShards | None = None,
+    loaded: Callable[[], None] | None = None,
 ) -> BuildResult:
     """Build the site in memory: every stage up to the files, nothing written but the
     pages into `staging` and their cache entries into `shards`, when given (see `build`).
+    `loaded` is called when the content has been read, checked and converted without an
+    error, before the pages are made.
 
     The live preview passes the same `cache` to every build, so only what changed is
     read, converted and rendered again; the files are the same as without it.
@@ -271,6 +274,8 @@ def build_files(
     content, result.site = load_site(options, problems, cache)
     if result.site is None:
         return result
+    if loaded is not None:
+        loaded()
     result.files, rendering = render(result.site, options, problems, cache, staging, shards)
     if options.strict:
         problems.make_warnings_errors()
@@ -361,27 +366,41 @@ def _build_into(
     inputs: str | None,
 ) -> BuildResult:
     """The rest of `build`, once the new folder is made and the cache loaded."""
+    # What the build read and converted is saved by another process, forked when it is
+    # all there, while this one makes the pages: a second and a half at 5,000 actors,
+    # which falls where this process works alone and a core would be idle.
+    sources_kept: list[Callable[[], bool]] = []
+
+    def keep_sources() -> None:
+        if options.cache_dir is not None:
+            sources_kept.append(parallel.aside(lambda: _keep_sources(options.cache_dir, cache, known)))
+
     try:
-        result = build_files(options, cache, staging, shards)
-    except OSError as exc:  # writing a page
-        staging.discard()
-        return _refuse(options, BuildResult(), exc)
-    except BaseException:
-        staging.discard()
-        raise
-    result.counts = dict(cache.counts)
-    if result.problems:
-        staging.discard()
+        try:
+            result = build_files(options, cache, staging, shards, keep_sources)
+        except OSError as exc:  # writing a page
+            staging.discard()
+            return _refuse(options, BuildResult(), exc)
+        except BaseException:
+            staging.discard()
+            raise
+        result.counts = dict(cache.counts)
+        if result.problems:
+            staging.discard()
+            return result
+        kept = options.cache_dir is None or _keep_made(options.cache_dir, cache, known)
+        try:
+            output = staging.publish(result.files, page_sources(result.site))
+        except (UnsafeOutputError, OSError) as exc:
+            return _refuse(options, result, exc)
+        result.written = True
+        if options.cache_dir is not None:
+            kept = all([wait() for wait in sources_kept]) and kept
+            _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output, shards)
         return result
-    kept = options.cache_dir is None or _keep_sources(options.cache_dir, cache, known)
-    try:
-        output = staging.publish(result.files, page_sources(result.site))
-    except (UnsafeOutputError, OSError) as exc:
-        return _refuse(options, result, exc)
-    result.written = True
-    if options.cache_dir is not None:
-        _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output, shards)
-    return result
+    finally:
+        for wait in sources_kept:
+            wait()
 
 
 def load_cache(cache_dir: Path, cache: BuildCache) -> dict[str, int]:
@@ -424,13 +443,22 @@ def _folders(output: Mapping[str, Any], output_dir: Path) -> set[str]:
 
 
 def _keep_sources(folder: Path, cache: BuildCache, known: Mapping[str, int]) -> bool:
-    """Save for the next build what this one read, converted and drew, where it changed;
-    False when the cache cannot be written (the next build then just does more work)."""
+    """Save for the next build what this one read and converted, where it changed; False
+    when the cache cannot be written (the next build then just does more work)."""
     try:
         if cache.parsed or len(cache.files) != known["files"]:
             store.save_files(folder, cache.files)
         if cache.converted or len(cache.markdown.items()) != known["markdown"]:
             store.save_markdown(folder, cache.markdown)
+    except OSError:
+        return False
+    return True
+
+
+def _keep_made(folder: Path, cache: BuildCache, known: Mapping[str, int]) -> bool:
+    """Save for the next build the search entries, sort keys and pictures this one made,
+    where they changed; False when the cache cannot be written."""
+    try:
         if cache.search.made or len(cache.search.items()) != known["search"]:
             store.save_search(folder, cache.search)
         if len(SORT_KEYS) != known["sort keys"]:

@@ -333,6 +333,76 @@ def test_this_process_works_meanwhile_while_the_workers_do_the_items(jobs, tmp_p
         assert len(workers) == 2 and os.getpid() not in workers and called[0] < max(float(t) for _, t in done)
 
 
+def test_work_set_aside_is_done_by_another_process_or_here_where_none_can_be_forked(tmp_path, monkeypatch):
+    log = tmp_path / "log"
+
+    def note(succeeded: bool) -> bool:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return succeeded
+
+    done, failed = parallel.aside(lambda: note(True)), parallel.aside(lambda: note(False))
+    assert done() is True and failed() is False and done() is True  # waited for once, then known
+    assert len(set(log.read_text().split())) == 2 and str(os.getpid()) not in log.read_text().split()
+
+    log.unlink()
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    later = parallel.aside(lambda: note(True))
+    assert log.read_text().split() == [str(os.getpid())]  # at once, here
+    assert later() is True
+
+
+def test_what_was_read_and_converted_is_saved_by_another_process_while_the_pages_are_made(
+    corpus, reference, tmp_path, monkeypatch
+):
+    """The cache files of the content files and of the converted bodies are pickled by a
+    process forked before the pages are made; the rest by the build process at its end."""
+    log, order = tmp_path / "saved", []
+    savers = {name: getattr(store, name) for name in ("save_files", "save_markdown", "save_search")}
+
+    def logged(name):
+        def save(*args):
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"{name} {os.getpid()}\n")
+            return savers[name](*args)
+
+        return save
+
+    for name in savers:
+        monkeypatch.setattr(store, name, logged(name))
+    aside, render_site = parallel.aside, pipeline.render_site
+    monkeypatch.setattr(parallel, "aside", lambda function: order.append("forked") or aside(function))
+    monkeypatch.setattr(pipeline, "render_site", lambda *args: order.append("rendered") or render_site(*args))
+    cache = tmp_path / ".sitegen-cache"
+    result = build_into(corpus, tmp_path / "output", cache_dir=cache, jobs=2)
+    assert result.written and order == ["forked", "rendered"]
+    saved = dict(line.split() for line in log.read_text().splitlines())
+    assert saved["save_search"] == str(os.getpid())
+    assert saved["save_files"] == saved["save_markdown"] != str(os.getpid())
+    shutil.rmtree(tmp_path / "output")
+    warm = build_into(corpus, tmp_path / "output", cache_dir=cache)
+    assert warm.counts == {"rendered": 0, "reused": warm.pages}
+    assert site_files(tmp_path / "output") == reference
+
+
+def test_a_cache_file_the_other_process_cannot_save_means_no_stamp(corpus, tmp_path, monkeypatch):
+    """When the forked process cannot save, the build still writes its site, but keeps no
+    stamp: the next build looks at everything again rather than trust the cache."""
+    content, cache = copy_of(corpus, tmp_path), tmp_path / ".sitegen-cache"
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "save_markdown", full)
+    result = build_into(content, tmp_path / "output", cache_dir=cache)
+    assert result.written and not result.problems
+    assert not (cache / store.STAMP_FILE).exists() and not (cache / store.MARKDOWN_FILE).exists()
+    monkeypatch.undo()
+    again = build_into(content, tmp_path / "output", cache_dir=cache)
+    assert again.written and not again.unchanged
+    assert (cache / store.STAMP_FILE).exists()
+
+
 def test_the_sort_keys_are_worked_out_while_the_bodies_are_converted(corpus, monkeypatch):
     monkeypatch.setattr(render, "SORT_KEYS", {})
     options = BuildOptions(content_dir=corpus, jobs=2)

@@ -5,18 +5,21 @@
 For each size N it generates the corpus (bench/corpus.py: N actors and N/20 topics in
 German and English), then measures, each several times (medians are reported):
 
-- this generator: a cold build (no cache, no output/), a warm build (the cache of the
-  last build, a new process, output/ deleted, so every file is written), a build with
-  nothing changed (cache and output/ as the last build left them), and the live preview:
-  from saving one actor's body to the preview serving the changed page;
+- this generator: a cold build (no cache, no output folder), a warm build (the cache of
+  the last build, a new process, a new output folder, so every file is written), a
+  build with nothing changed (cache and output folder as the last build left them), and
+  the live preview: from saving one actor's body to the preview serving the changed page;
 - the peers, installed into .venv-bench (bench/requirements-peers.txt): a full build of
   the same corpus by Pelican, by MkDocs with mkdocs-static-i18n and by Hugo, and Hugo's
   server from saving the same actor's file to serving the changed page.
 
 Every figure is wall time, CPU time and peak memory (bench/measure.py), and each of this
-generator's is printed as a ratio to the peers'. Before each measured build the disks are
-synced and, where the benchmark runs as root, the kernel's caches dropped, so that no
-build pays for the files the builds before it made and deleted; not before a build with
+generator's is printed as a ratio to the peers'. The cold builds and the peers' builds
+take turns, a round at a time, so that a drift in the machine's speed affects both sides
+of a ratio alike. Each build writes into a new folder, and none is deleted until the
+benchmark ends (`Outputs`; several GB at 5,000 actors). Before each measured build the
+disks are synced and, where the benchmark runs as root, the kernel's caches dropped, so
+that no build pays for the files the builds before it made; not before a build with
 nothing changed, which is run again at once. With --write the results are kept in
 bench/results/N.json and the tables of bench/RESULTS.md are made again from them.
 """
@@ -71,15 +74,35 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="keep the results and update bench/RESULTS.md")
     args = parser.parse_args()
     venv = peers.ensure_env(PROJECT_DIR) if args.peers else None
-    for actors in args.actors:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{actors}-") as folder:
-            result = run(actors, Path(folder), args.runs, args.edits, args.peers, venv)
-        print_result(result)
-        if args.write:
-            RESULTS_DIR.mkdir(exist_ok=True)
-            (RESULTS_DIR / f"{actors}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    # Every folder the builds wrote is deleted at the very end (see `Outputs`).
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        for actors in args.actors:
+            result = run(actors, Path(folder) / str(actors), args.runs, args.edits, args.peers, venv)
+            print_result(result)
+            if args.write:
+                RESULTS_DIR.mkdir(exist_ok=True)
+                (RESULTS_DIR / f"{actors}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if args.write:
         write_results_file()
+
+
+class Outputs:
+    """A new output folder for every measured build, none deleted until the benchmark ends.
+
+    On a file system that does not reuse the inodes of files deleted in the last
+    minutes (ext4 without a journal, as on the machine of bench/RESULTS.md), each new
+    file is found a place past all of them: a build that follows the deletion of the
+    last build's 20,000 files and folders pays for it (a second of system time at 5,000
+    actors, after the caches were dropped; several without). A build into a folder of
+    its own finds nothing deleted, whichever tool it is.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.made = folder, 0
+
+    def new(self, what: str) -> Path:
+        self.made += 1
+        return self.folder / f"out-{self.made:02d}-{what}"
 
 
 def run(actors: int, folder: Path, runs: int, edits: int, peer_names: list[str], venv: Path | None) -> dict:
@@ -89,39 +112,61 @@ def run(actors: int, folder: Path, runs: int, edits: int, peer_names: list[str],
     for path in content.rglob("*"):
         os.utime(path, (old, old))
     result = {"actors": actors, "files": counts, "machine": machine(), "versions": versions(peer_names, venv)}
-    result["ours"] = bench_ours(content, folder, runs, edits)
+    outputs = Outputs(folder)
+    projects = {name: peers.prepare(name, content, folder / name) for name in peer_names}
+    ours: dict[str, list[Measurement]] = {"cold": []}
+    theirs: dict[str, list[Measurement]] = {name: [] for name in peer_names}
+    # The cold builds side by side, a round at a time (this generator's, then each
+    # peer's): the machine's speed drifts over minutes, and a ratio should not show it.
+    for _ in range(runs):
+        ours["cold"].append(cold_build(content, outputs))
+        log("ours cold", ours["cold"][-1])
+        for name in peer_names:
+            theirs[name].append(checked(measure(peers.command(name, projects[name], outputs.new(name), venv))))
+            log(f"{name} build", theirs[name][-1])
+    result["ours"] = bench_ours(content, outputs, runs, edits, ours)
     for name in peer_names:
-        result[name] = bench_peer(name, content, folder, runs, edits, venv)
+        result[name] = bench_peer(name, projects[name], theirs[name], outputs, edits, venv)
     return result
+
+
+def log(what: str, m: Measurement) -> None:
+    print(f"  {what}: {m.wall:.2f} s, {m.cpu:.2f} s CPU, {m.peak_mb:.0f} MiB", flush=True)
 
 
 # -- this generator --------------------------------------------------------------------
 
 
-def bench_ours(content: Path, folder: Path, runs: int, edits: int) -> dict:
-    output, cache = folder / "out-ours", content.parent / ".sitegen-cache"
-    build = [sys.executable, str(PROJECT_DIR / "build.py"), "--content", str(content), "--output", str(output)]
-    figures: dict[str, list[Measurement]] = {"cold": [], "cold, one process": [], "warm": [], "unchanged": []}
-    log = lambda what, m: print(f"  ours {what}: {m.wall:.2f} s, {m.cpu:.2f} s CPU, {m.peak_mb:.0f} MiB", flush=True)  # noqa: E731
-    memory = {}  # a run of each with the memory of all its processes added up (slower)
-    for name, leftovers in (("cold", (output, cache)), ("warm", (output,))):
-        for run in range(runs + 1):
-            for folder in leftovers:
-                shutil.rmtree(folder, ignore_errors=True)
-            m = checked(measure(build, sample=run == runs), "Built ")
-            log(name if run < runs else f"{name}, memory", m)
-            if run < runs:
-                figures[name].append(m)
-            else:
-                memory[name] = m
+def our_build(content: Path, output: Path, *options: str) -> list[str]:
+    return [sys.executable, str(PROJECT_DIR / "build.py"), "--content", str(content), "--output", str(output), *options]
+
+
+def cold_build(content: Path, outputs: Outputs, sample: bool = False) -> Measurement:
+    shutil.rmtree(content.parent / ".sitegen-cache", ignore_errors=True)  # a few files
+    return checked(measure(our_build(content, outputs.new("cold")), sample=sample), "Built ")
+
+
+def bench_ours(content: Path, outputs: Outputs, runs: int, edits: int, figures: dict[str, list[Measurement]]) -> dict:
+    """This generator's figures, given its cold builds (`figures["cold"]`)."""
+    figures = {**figures, "cold, one process": [], "warm": [], "unchanged": []}
+    memory = {"cold": cold_build(content, outputs, sample=True)}  # the processes' memory added up (slower)
+    log("ours cold, memory", memory["cold"])
+    for run in range(runs + 1):  # the cache of the last build, in a new folder
+        output = outputs.new("warm")
+        m = checked(measure(our_build(content, output), sample=run == runs), "Built ")
+        log("ours warm" if run < runs else "ours warm, memory", m)
+        if run < runs:
+            figures["warm"].append(m)
+        else:
+            memory["warm"] = m
     for _ in range(runs):
         # Run again at once, as an editor would: it looks at every file, and reads no more
         # from disk than the kernel has kept from the build before.
-        figures["unchanged"].append(checked(measure(build, drop_caches=False), "Nothing changed"))
-        log("nothing changed", figures["unchanged"][-1])
-    shutil.rmtree(output)
-    figures["cold, one process"].append(checked(measure([*build, "--jobs", "1", "--no-cache"]), "Built "))
-    log("cold, one process", figures["cold, one process"][-1])
+        figures["unchanged"].append(checked(measure(our_build(content, output), drop_caches=False), "Nothing changed"))
+        log("ours nothing changed", figures["unchanged"][-1])
+    one_process = our_build(content, outputs.new("one-process"), "--jobs", "1", "--no-cache")
+    figures["cold, one process"].append(checked(measure(one_process), "Built "))
+    log("ours cold, one process", figures["cold, one process"][-1])
     page = content / EDITED[0] / f"{EDITED[1]}.{EDITED[2]}.md"
     port = free_port()
     server = [sys.executable, str(PROJECT_DIR / "build.py"), "serve", "--content", str(content), "--port", str(port)]
@@ -137,16 +182,10 @@ def bench_ours(content: Path, folder: Path, runs: int, edits: int) -> dict:
 # -- the peers -------------------------------------------------------------------------
 
 
-def bench_peer(name: str, content: Path, folder: Path, runs: int, edits: int, venv: Path) -> dict:
-    project = peers.prepare(name, content, folder / name)
-    output = folder / f"out-{name}"
-    found = []
-    for _ in range(runs):
-        shutil.rmtree(output, ignore_errors=True)
-        found.append(checked(measure(peers.command(name, project, output, venv))))
-        m = found[-1]
-        print(f"  {name} build: {m.wall:.2f} s, {m.cpu:.2f} s CPU, {m.peak_mb:.0f} MiB", flush=True)
-    result = {"build": summary(found), "html": sum(1 for _ in output.rglob("*.html"))}
+def bench_peer(name: str, project: Path, builds: list[Measurement], outputs: Outputs, edits: int, venv: Path) -> dict:
+    """A peer's figures, given its full builds (`builds`, the last into the newest folder)."""
+    output = max(outputs.folder.glob(f"out-*-{name}"))
+    result = {"build": summary(builds), "html": sum(1 for _ in output.rglob("*.html"))}
     if name == "hugo":
         page = next(project.rglob(f"{EDITED[1]}.{EDITED[2]}.md"))
         built = [path for path in output.rglob(f"{EDITED[1]}/index.html") if 'lang="de"' in path.read_text()[:300]]

@@ -257,12 +257,12 @@ def build_files(
     cache: BuildCache | None = None,
     staging: Staging | None = None,
     shards: store.PageShards | None = None,
-    loaded: Callable[[], None] | None = None,
+    loaded: Callable[[Site], None] | None = None,
 ) -> BuildResult:
     """Build the site in memory: every stage up to the files, nothing written but the
     pages into `staging` and their cache entries into `shards`, when given (see `build`).
-    `loaded` is called when the content has been read, checked and converted without an
-    error, before the pages are made.
+    `loaded` is called with the site when the content has been read, checked and
+    converted without an error, before the pages are made.
 
     The live preview passes the same `cache` to every build, so only what changed is
     read, converted and rendered again; the files are the same as without it.
@@ -275,7 +275,7 @@ def build_files(
     if result.site is None:
         return result
     if loaded is not None:
-        loaded()
+        loaded(result.site)
     result.files, rendering = render(result.site, options, problems, cache, staging, shards)
     if options.strict:
         problems.make_warnings_errors()
@@ -366,18 +366,21 @@ def _build_into(
     inputs: str | None,
 ) -> BuildResult:
     """The rest of `build`, once the new folder is made and the cache loaded."""
-    # What the build read and converted is saved by another process, forked when it is
-    # all there, while this one makes the pages: a second and a half at 5,000 actors,
-    # which falls where this process works alone and a core would be idle.
+    # Once the content is read and converted, two jobs start beside this process, in a
+    # stretch where it works alone and a core would be idle: another process saves what
+    # was read and converted (a second and a half at 5,000 actors), and the staging
+    # folder's helper makes the folders of the pages (when the last build's were not
+    # asked for already).
     sources_kept: list[Callable[[], bool]] = []
 
-    def keep_sources() -> None:
+    def loaded(site: Site) -> None:
+        staging.prepare(page.rpartition("/")[0] for page in page_sources(site))
         if options.cache_dir is not None:
             sources_kept.append(parallel.aside(lambda: _keep_sources(options.cache_dir, cache, known)))
 
     try:
         try:
-            result = build_files(options, cache, staging, shards, keep_sources)
+            result = build_files(options, cache, staging, shards, loaded)
         except OSError as exc:  # writing a page
             staging.discard()
             return _refuse(options, BuildResult(), exc)

@@ -796,8 +796,9 @@ def test_the_folders_of_the_last_build_are_made_ahead_and_the_unused_removed(cor
     shutil.rmtree(output)  # every file is written again, into the folders made ahead
     result = build_into(content, output, cache_dir=cache)
     assert result.written and not result.problems.errors
-    [folders] = prepared
+    folders, pages = prepared  # the last build's folders; the pages', a second call that does nothing
     assert {"de/aktuelles/neu", "de/akteure/akteur-00011", "assets", ""} <= folders
+    assert "de/akteure/akteur-00011" in pages and pages <= folders
     assert not (output / "de/aktuelles/neu").exists()
     assert [path for path in output.rglob("*") if path.is_dir() and not any(path.iterdir())] == []
     fresh = tmp_path / "fresh"
@@ -807,6 +808,31 @@ def test_the_folders_of_the_last_build_are_made_ahead_and_the_unused_removed(cor
     # A build that stops at an error stops the helper too: nothing is left beside output/.
     edit(content / "actors" / "akteur-00011.de.md", "\n[[nirgends]]\n")
     assert not build_into(content, output, cache_dir=cache).written
-    assert len(prepared) == 2
+    assert len(prepared) == 4  # and one for the fresh build, one for this one (the last build's folders)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cache", "content", "fresh", "output"]
     assert site_files(output) == site_files(fresh)
+
+
+def test_a_cold_build_has_the_folders_of_its_pages_made_ahead(corpus, reference, tmp_path, monkeypatch):
+    """With no last build to go by, the folders of the pages are asked for as soon as the
+    content is converted: another process makes them while the build goes on."""
+    prepared = []
+    prepare = write.Staging.prepare
+
+    def recorded(self, folders):
+        folders = set(folders)
+        prepared.append(folders)
+        assert not any(self.folder.rglob("index.html"))  # before any page is written
+        prepare(self, folders)
+        deadline = time.monotonic() + 30
+        while not all((self.folder / folder).is_dir() for folder in folders) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert all((self.folder / folder).is_dir() for folder in folders)  # by the helper process
+
+    monkeypatch.setattr(write.Staging, "prepare", recorded)
+    output = tmp_path / "output"
+    assert build_into(corpus, output, jobs=2).written
+    [folders] = prepared
+    pages = {name.rpartition("/")[0] for name in reference if name.endswith("/index.html")}
+    assert len(folders) > 160 and folders <= pages
+    assert site_files(output) == reference

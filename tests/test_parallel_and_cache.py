@@ -23,7 +23,7 @@ import yaml
 from conftest import build_into, run_cli, snapshot
 
 from bench.corpus import generate
-from sitegen import load, network, parallel, pipeline, publish, render, search, store, translations, write
+from sitegen import load, memo, network, parallel, pipeline, publish, render, search, store, translations, write
 from sitegen.errors import Problems
 from sitegen.markup import MarkdownRenderer
 from sitegen.memo import BuildCache, Memo
@@ -266,6 +266,27 @@ def test_the_folders_of_pages_a_build_no_longer_names_are_deleted(corpus, tmp_pa
     (content / "actors" / "akteur-00007.en.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
     assert build_into(content, tmp_path / "output", cache_dir=cache, jobs=2).problems.errors
     assert [path.name for path in cache.iterdir() if "pages-" in path.name] == [second]
+
+
+def test_the_workers_digest_nothing_but_the_keys_of_the_pages_they_render(corpus, reference, tmp_path, monkeypatch):
+    """The list items and the digests of the model's objects, of which the pages' cache
+    keys are made, are made before the workers are forked: each worker (four, one after
+    another, in each process) would otherwise work out those of its pages again."""
+    log, digest, build_process = tmp_path / "digests", memo.Fingerprint.digest, os.getpid()
+
+    def logged(self, *values):
+        if os.getpid() != build_process:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"{os.getpid()}\n")
+        return digest(self, *values)
+
+    monkeypatch.setattr(memo.Fingerprint, "digest", logged)
+    result = build_into(corpus, tmp_path / "output", cache_dir=tmp_path / "cache", jobs=2)
+    assert result.written and result.counts["rendered"] == len([n for n in reference if n.endswith(".html")])
+    digests = log.read_text(encoding="utf-8").split()
+    assert len(set(digests)) > 2  # renewed workers
+    assert len(digests) == result.counts["rendered"]  # each page's key, and nothing else
+    assert site_files(tmp_path / "output") == reference
 
 
 def test_only_workers_that_render_every_page_are_renewed(corpus, tmp_path, monkeypatch):

@@ -801,19 +801,7 @@ def test_the_folders_of_the_last_build_are_made_ahead_and_the_unused_removed(cor
     assert build_into(content, output, cache_dir=cache).written
     assert (output / "de/aktuelles/neu/index.html").is_file()
     news.unlink()
-    prepared = []
-    prepare = write.Staging.prepare
-
-    def recorded(self, folders):
-        folders = set(folders)
-        prepared.append(folders)
-        prepare(self, folders)
-        deadline = time.monotonic() + 30
-        while not all((self.folder / folder).is_dir() for folder in folders) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert all((self.folder / folder).is_dir() for folder in folders)  # by the helper process
-
-    monkeypatch.setattr(write.Staging, "prepare", recorded)
+    prepared = record_prepared(monkeypatch)
     shutil.rmtree(output)  # every file is written again, into the folders made ahead
     result = build_into(content, output, cache_dir=cache)
     assert result.written and not result.problems.errors
@@ -837,8 +825,20 @@ def test_the_folders_of_the_last_build_are_made_ahead_and_the_unused_removed(cor
 def test_a_cold_build_has_the_folders_of_its_pages_made_ahead(corpus, reference, tmp_path, monkeypatch):
     """With no last build to go by, the folders of the pages are asked for as soon as the
     content is converted: another process makes them while the build goes on."""
-    prepared = []
-    prepare = write.Staging.prepare
+    prepared = record_prepared(monkeypatch)
+    output = tmp_path / "output"
+    assert build_into(corpus, output, jobs=2).written
+    [folders] = prepared
+    pages = {name.rpartition("/")[0] for name in reference if name.endswith("/index.html")}
+    assert len(folders) > 160 and folders <= pages
+    assert site_files(output) == reference
+
+
+def record_prepared(monkeypatch) -> list[set[str]]:
+    """The folders each `Staging.prepare` of the builds from now on asks for. Each call
+    is checked to come before any page is written, and waits until the helper process
+    has made its folders."""
+    prepared, prepare = [], write.Staging.prepare
 
     def recorded(self, folders):
         folders = set(folders)
@@ -851,9 +851,4 @@ def test_a_cold_build_has_the_folders_of_its_pages_made_ahead(corpus, reference,
         assert all((self.folder / folder).is_dir() for folder in folders)  # by the helper process
 
     monkeypatch.setattr(write.Staging, "prepare", recorded)
-    output = tmp_path / "output"
-    assert build_into(corpus, output, jobs=2).written
-    [folders] = prepared
-    pages = {name.rpartition("/")[0] for name in reference if name.endswith("/index.html")}
-    assert len(folders) > 160 and folders <= pages
-    assert site_files(output) == reference
+    return prepared

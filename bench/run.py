@@ -114,19 +114,21 @@ def run(actors: int, folder: Path, runs: int, edits: int, peer_names: list[str],
     result = {"actors": actors, "files": counts, "machine": machine(), "versions": versions(peer_names, venv)}
     outputs = Outputs(folder)
     projects = {name: peers.prepare(name, content, folder / name) for name in peer_names}
-    ours: dict[str, list[Measurement]] = {"cold": []}
+    cold: list[Measurement] = []
     theirs: dict[str, list[Measurement]] = {name: [] for name in peer_names}
+    last_output: dict[str, Path] = {}  # each peer's, for its page count and its server
     # The cold builds side by side, a round at a time (this generator's, then each
     # peer's): the machine's speed drifts over minutes, and a ratio should not show it.
     for _ in range(runs):
-        ours["cold"].append(cold_build(content, outputs))
-        log("ours cold", ours["cold"][-1])
+        cold.append(cold_build(content, outputs))
+        log("ours cold", cold[-1])
         for name in peer_names:
-            theirs[name].append(checked(measure(peers.command(name, projects[name], outputs.new(name), venv))))
+            last_output[name] = outputs.new(name)
+            theirs[name].append(checked(measure(peers.command(name, projects[name], last_output[name], venv))))
             log(f"{name} build", theirs[name][-1])
-    result["ours"] = bench_ours(content, outputs, runs, edits, ours)
+    result["ours"] = bench_ours(content, outputs, runs, edits, cold)
     for name in peer_names:
-        result[name] = bench_peer(name, projects[name], theirs[name], outputs, edits, venv)
+        result[name] = bench_peer(name, projects[name], theirs[name], last_output[name], edits, venv)
     return result
 
 
@@ -146,9 +148,9 @@ def cold_build(content: Path, outputs: Outputs, sample: bool = False) -> Measure
     return checked(measure(our_build(content, outputs.new("cold")), sample=sample), "Built ")
 
 
-def bench_ours(content: Path, outputs: Outputs, runs: int, edits: int, figures: dict[str, list[Measurement]]) -> dict:
-    """This generator's figures, given its cold builds (`figures["cold"]`)."""
-    figures = {**figures, "cold, one process": [], "warm": [], "unchanged": []}
+def bench_ours(content: Path, outputs: Outputs, runs: int, edits: int, cold: list[Measurement]) -> dict:
+    """This generator's figures, given its cold builds."""
+    figures: dict[str, list[Measurement]] = {"cold": cold, "cold, one process": [], "warm": [], "unchanged": []}
     memory = {"cold": cold_build(content, outputs, sample=True)}  # the processes' memory added up (slower)
     log("ours cold, memory", memory["cold"])
     for run in range(runs + 1):  # the cache of the last build, in a new folder
@@ -182,9 +184,8 @@ def bench_ours(content: Path, outputs: Outputs, runs: int, edits: int, figures: 
 # -- the peers -------------------------------------------------------------------------
 
 
-def bench_peer(name: str, project: Path, builds: list[Measurement], outputs: Outputs, edits: int, venv: Path) -> dict:
-    """A peer's figures, given its full builds (`builds`, the last into the newest folder)."""
-    output = max(outputs.folder.glob(f"out-*-{name}"))
+def bench_peer(name: str, project: Path, builds: list[Measurement], output: Path, edits: int, venv: Path) -> dict:
+    """A peer's figures, given its full builds (the last one into `output`)."""
     result = {"build": summary(builds), "html": sum(1 for _ in output.rglob("*.html"))}
     if name == "hugo":
         page = next(project.rglob(f"{EDITED[1]}.{EDITED[2]}.md"))

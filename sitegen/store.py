@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .memo import RACY_SECONDS, FileEntry, Memo
-from .write import ON_DISK, hold, in_use, signature
+from .write import ON_DISK, hold, in_use, signature, write_all
 
 FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
@@ -197,15 +197,15 @@ class PageShards:
         if self._out is None or self._out[0] != process:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
             self._out = (process, os.open(self.folder / str(process), flags, 0o644))
-            _write_all(self._out[1], pickle.dumps(code_version()))
-        _write_all(self._out[1], pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+            write_all(self._out[1], pickle.dumps(code_version()))
+        write_all(self._out[1], pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
 
     def keep(self) -> str:
         """Give the folder its final name (the build went well); that name."""
-        name = self.folder.name[1:]
-        os.rename(self.folder, self.folder.with_name(name))
-        self.folder, self._kept = self.folder.with_name(name), True
-        return name
+        kept = self.folder.with_name(self.folder.name[1:])
+        os.rename(self.folder, kept)
+        self.folder, self._kept = kept, True
+        return kept.name
 
     def close(self) -> None:
         """Let go of the folder; unless it was kept, delete it."""
@@ -214,12 +214,6 @@ class PageShards:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
-
-
-def _write_all(handle: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(handle, view) :]
 
 
 def load_pages(cache_dir: Path, memo: Memo) -> int:

@@ -327,12 +327,17 @@ def _write_file(path: Path, data: bytes) -> os.stat_result:
     """Write `data` as a new file at `path`; its stat."""
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(handle, view) :]
+        write_all(handle, data)
         return os.fstat(handle)
     finally:
         os.close(handle)
+
+
+def write_all(handle: int, data: bytes) -> None:
+    """Write all of `data` to the open file `handle` (`os.write` may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
 
 
 def _keep_unchanged(old: Path, new: Path, data: bytes) -> os.stat_result | None:

@@ -69,10 +69,10 @@ def run_all(
     one after another.
 
     `meanwhile` is called in this process while the workers work (after the items, when
-    this process does them), for work of its own that needs none of their results. Not
-    with `renew`: a worker forked while it runs would start from its half-done work.
+    this process does them), for work of its own that needs none of their results. With
+    `renew`, workers are forked while it runs and start with its work half done: it must
+    not change anything `function` reads.
     """
-    assert meanwhile is None or not renew
     jobs = workers(len(items), jobs, per_job)
     if jobs == 1:
         with collecting():
@@ -102,10 +102,10 @@ def run_all(
     return [result for chunk in done for result in chunk]
 
 
-def aside(function: Callable[[], bool]) -> Callable[[], bool]:
+def aside(function: Callable[[], bool], forked: Callable[[], None] | None = None) -> Callable[[], bool]:
     """`function()` done by a forked process while this one goes on; what this returns
     waits for that process and gives the result. Where processes cannot be forked, the
-    function is done here, at once.
+    function is done here, at once. `forked` is called first in the forked process only.
 
     The process starts with a copy of this one, so `function` sees everything made so
     far and nothing made after; it can only hand back whether it succeeded.
@@ -120,6 +120,8 @@ def aside(function: Callable[[], bool]) -> Callable[[], bool]:
     if process == 0:  # the forked process: nothing of this one's after `function`
         succeeded = False
         try:
+            if forked is not None:
+                forked()
             succeeded = function()
         except Exception:
             traceback.print_exc()  # a bug, shown as it would be in this process

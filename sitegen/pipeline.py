@@ -42,9 +42,9 @@ from .render import (
     template_versions,
 )
 from .schema import slugify
-from .search import search_entries, search_script
+from .search import PageSearchEntries, search_script
 from .translations import Acceptance, TranslationState, parse_ledger, translation_states, warn_stale
-from .write import Staging, UnsafeOutputError, check_output_dir, recover_output, write_zip
+from .write import Staging, UnsafeOutputError, check_output_dir, let_go_of_all, recover_output, write_zip
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -221,23 +221,35 @@ def render(
     cache: BuildCache,
     staging: Staging | None = None,
     shards: store.PageShards | None = None,
+    before_workers: Callable[[], object] | None = None,
 ) -> tuple[dict[str, bytes], Rendering | None]:
     """The site's files, and what they were made with; ({}, None) after an error. With
     `staging`, the pages are written into it as they are rendered, and the workers that
-    render them keep their cache entries in `shards`."""
+    render them keep their cache entries in `shards`; `before_workers` is called before
+    those are forked."""
     theme = load_theme(options, site.config.languages, problems, cache)
     if theme is None:
         return {}, None
     locales = theme.locales
-    # The search files are generated, but named by their content like any asset.
-    search = {
-        lang: search_entries(site, lang, section_label(locales[lang]), cache.search) for lang in site.config.languages
-    }
+    languages = site.config.languages
     assets = load_assets(options.assets_dir)
-    assets.update(
-        {f"assets/search-{lang}.js": search_script(lang, entries.values()) for lang, entries in search.items()}
-    )
-    files, asset_names = fingerprint(assets)
+    scripts = {f"assets/search-{lang}.js" for lang in languages}
+    files, asset_names = fingerprint({path: data for path, data in assets.items() if path not in scripts})
+    # The search entries are made by the processes that render the pages; the search
+    # files (which only the search pages name) once the other pages are made. They are
+    # generated, but named by their content like any asset.
+    labels = {lang: section_label(locales[lang]) for lang in languages}
+    page_entries = PageSearchEntries(site, labels, cache.search)
+    search: dict[str, dict[str, bytes]] = {}
+
+    def search_files() -> None:
+        search.update({lang: page_entries.entries(lang) for lang in languages})
+        made = {f"assets/search-{lang}.js": search_script(lang, entries.values()) for lang, entries in search.items()}
+        assets.update(made)
+        renamed, names = fingerprint(made)
+        files.update(renamed)
+        asset_names.update(names)
+
     geography = load_geography(options.data_dir, problems)
     if geography is None:
         return {}, None
@@ -247,7 +259,21 @@ def render(
         cache.pages, cache.fingerprint, theme.templates, theme.catalogs, cache.counts, cache.models, shards=shards
     )
     files.update(
-        render_site(site, theme.envs, locales, problems, asset_names, geography, feeds, pages, options.jobs, staging)
+        render_site(
+            site,
+            theme.envs,
+            locales,
+            problems,
+            asset_names,
+            geography,
+            feeds,
+            pages,
+            options.jobs,
+            staging,
+            page_entries,
+            search_files,
+            before_workers,
+        )
     )
     return files, Rendering(theme, geography, assets, asset_names, search, feeds, pages.assets)
 
@@ -258,11 +284,13 @@ def build_files(
     staging: Staging | None = None,
     shards: store.PageShards | None = None,
     loaded: Callable[[Site], None] | None = None,
+    before_workers: Callable[[], object] | None = None,
 ) -> BuildResult:
     """Build the site in memory: every stage up to the files, nothing written but the
     pages into `staging` and their cache entries into `shards`, when given (see `build`).
     `loaded` is called with the site when the content has been read, checked and
-    converted without an error, before the pages are made.
+    converted without an error, before the pages are made; `before_workers` before the
+    workers that render them are forked.
 
     The live preview passes the same `cache` to every build, so only what changed is
     read, converted and rendered again; the files are the same as without it.
@@ -276,7 +304,7 @@ def build_files(
         return result
     if loaded is not None:
         loaded(result.site)
-    result.files, rendering = render(result.site, options, problems, cache, staging, shards)
+    result.files, rendering = render(result.site, options, problems, cache, staging, shards, before_workers)
     if options.strict:
         problems.make_warnings_errors()
     cache.failed = bool(problems)
@@ -370,17 +398,21 @@ def _build_into(
     # stretch where it works alone and a core would be idle: another process saves what
     # was read and converted (a second and a half at 5,000 actors), and the staging
     # folder's helper makes the folders of the pages (when the last build's were not
-    # asked for already).
-    sources_kept: list[Callable[[], bool]] = []
+    # asked for already). The workers that render the pages are forked once that process
+    # has ended, so that its memory and theirs never add up (it copies what it reads to
+    # save it, some 300 MB at 5,000 actors); it has about a second on the other core
+    # while this one gets the pages ready. Once the pages are made, another process saves
+    # the rest of the cache while this one writes the other files and swaps the site in.
+    kept_aside: list[Callable[[], bool]] = []
 
     def loaded(site: Site) -> None:
         staging.prepare(page.rpartition("/")[0] for page in page_sources(site))
         if options.cache_dir is not None:
-            sources_kept.append(parallel.aside(lambda: _keep_sources(options.cache_dir, cache, known)))
+            kept_aside.append(_aside(lambda: _keep_sources(options.cache_dir, cache, known)))
 
     try:
         try:
-            result = build_files(options, cache, staging, shards, loaded)
+            result = build_files(options, cache, staging, shards, loaded, lambda: [wait() for wait in kept_aside])
         except OSError as exc:  # writing a page
             staging.discard()
             return _refuse(options, BuildResult(), exc)
@@ -391,19 +423,26 @@ def _build_into(
         if result.problems:
             staging.discard()
             return result
-        kept = options.cache_dir is None or _keep_made(options.cache_dir, cache, known)
+        if options.cache_dir is not None:
+            kept_aside.append(_aside(lambda: _keep_made(options.cache_dir, cache, known)))
         try:
             output = staging.publish(result.files, page_sources(result.site))
         except (UnsafeOutputError, OSError) as exc:
             return _refuse(options, result, exc)
         result.written = True
         if options.cache_dir is not None:
-            kept = all([wait() for wait in sources_kept]) and kept
+            kept = all([wait() for wait in kept_aside])
             _keep_pages(options.cache_dir, cache, known, inputs if kept else None, result, output, shards)
         return result
     finally:
-        for wait in sources_kept:
+        for wait in kept_aside:
             wait()
+
+
+def _aside(keep: Callable[[], bool]) -> Callable[[], bool]:
+    """Part of the cache saved by another process (`parallel.aside`), which lets go of the
+    folders the build holds: stopped, the build leaves them free to be cleaned up at once."""
+    return parallel.aside(keep, forked=let_go_of_all)
 
 
 def load_cache(cache_dir: Path, cache: BuildCache) -> dict[str, int]:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import jinja2
@@ -110,6 +110,15 @@ class Item:
 # A page to render: its frame, its template, what the template shows (made when the page
 # is rendered), and the model objects a profile is made from (`SiteRenderer.depends`).
 PageSpec = tuple["_Page", str, Callable[[], dict[str, Any]], tuple | None]
+
+
+class PageWork(Protocol):
+    """Work for each page, done by the process that renders it (`make`, given the page's
+    site path); the build process takes in what it gave (`add`)."""
+
+    def make(self, path: str) -> Any: ...
+
+    def add(self, made: Any) -> None: ...
 
 
 @functools.cache
@@ -706,9 +715,17 @@ def template_versions(env: jinja2.Environment, templates: Mapping[str, tuple[str
 
 
 def render_pages(
-    pages: list[tuple], problems: Problems, cache: PageCache | None, jobs: int, staging: Staging | None = None
+    pages: list[tuple],
+    problems: Problems,
+    cache: PageCache | None,
+    jobs: int,
+    staging: Staging | None = None,
+    meanwhile: Callable[[], None] | None = None,
+    each: PageWork | None = None,
 ) -> list[dict[str, bytes]]:
-    """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order.
+    """The files of each of `pages` (as `SiteRenderer.pages` gives them), in their order;
+    `meanwhile` is called while they render (see `parallel.run_all`), `each` does its
+    work for every page in the process that renders it.
 
     They are rendered, or taken from the cache, by up to `jobs` processes: each returns a
     page's files with what it reported and the cache entries it made or used, and these
@@ -728,6 +745,10 @@ def render_pages(
                 done.append(page.render(template, problems, context, depends))
                 if staging is not None:
                     staging.write(done[-1])
+                if each is not None:
+                    each.add(each.make(page.path))
+        if meanwhile is not None:
+            meanwhile()
         return done
     memo, counts, assets = (cache.memo, cache.counts, cache.assets) if cache is not None else (Memo(), {}, {})
     known = memo.snapshot()
@@ -742,7 +763,7 @@ def render_pages(
         if cache is None:
             files = page.render(template, found, context, depends)
             written = write(files)
-            return files, None, found.items, [], [], {}, {}, written
+            return files, None, found.items, [], [], {}, {}, written, work(page)
         cache.memo, cache.counts, cache.assets = Memo(known), dict.fromkeys(counts, 0), {}
         files = page.render(template, found, context, depends)
         made, reused = [], []
@@ -756,7 +777,11 @@ def render_pages(
         if made and staging is not None and cache.shards is not None:
             cache.shards.add(made)  # with the bytes, which `write` then takes out
         written = write(files, mine=same is None)
-        return None if same else files, same, found.items, made, reused, cache.counts, cache.assets, written
+        done = None if same else files, same, found.items, made, reused, cache.counts, cache.assets, written
+        return *done, work(page)
+
+    def work(page: _Page) -> Any:
+        return each.make(page.path) if each is not None else None
 
     def write(files: dict[str, bytes], mine: bool = True) -> dict[str, Signature]:
         """Write a page into `staging`; a page made here (`mine`) then goes back to the
@@ -772,10 +797,12 @@ def render_pages(
     # Workers that render (nearly) every page are renewed as they go, to keep their memory
     # small (parallel.LIFETIMES). With pages in the cache most are only looked up, by keys
     # made from digests of the model's objects, and a new worker would work those out again.
-    for page_files, same, found, made, reused, page_counts, page_assets, written in parallel.run_all(
-        render, pages, jobs, renew=not known
+    for page_files, same, found, made, reused, page_counts, page_assets, written, worked in parallel.run_all(
+        render, pages, jobs, renew=not known, meanwhile=meanwhile
     ):
         problems.items.extend(found)
+        if each is not None:
+            each.add(worked)
         if staging is not None:
             staging.add(written)
         for key in reused:
@@ -815,10 +842,18 @@ def render_site(
     cache: PageCache | None = None,
     jobs: int = 1,
     staging: Staging | None = None,
+    each: PageWork | None = None,
+    after: Callable[[], None] | None = None,
+    before_workers: Callable[[], object] | None = None,
 ) -> dict[str, bytes]:
     """Every page of every language, plus the root language chooser, the 404 page, the
     sitemap and robots.txt. With `staging`, the pages are written into it as they are
     rendered (see `render_pages`).
+
+    The caller's work: `each` for every page, by the process that renders it (the search
+    entries); `after` once the other pages are made, before the search pages (the search
+    files, whose names it adds to `asset_names`). `before_workers` is called before the
+    workers that render the pages are forked.
 
     `asset_names` maps each file of assets/ to its name in the output (with its hash);
     `geography` places actors on the maps; `feeds` names each language's news feed (see
@@ -846,13 +881,30 @@ def render_site(
             collation_key(entity.facts["city"])
     files: dict[str, bytes] = {}
     pages = site_pages(site, envs, locales, asset_names, geography, feeds, cache)
-    if cache is not None:
-        # The network pictures are drawn here, not in a worker, so that the cache (and
-        # the next build) keeps them: their layout takes a while.
-        for page, *_ in pages:
-            if page.kind == "section" and page.section == "topics":
-                page.r.network(page.url)
-    if parallel.workers(len(pages), jobs) > 1:
+
+    # Made in this process, not by the workers: with a cache, the topic overviews, while
+    # the workers render the other pages, so that the cache (and the next build) keeps
+    # their network pictures, whose layout takes a while (a worker's would be lost); then
+    # the sitemap. The search pages last, once `after` has made the search files.
+    first: list[PageSpec] = []
+    pictured: list[PageSpec] = []
+    last: list[PageSpec] = []
+    for spec in pages:
+        page = spec[0]
+        if page.kind == "search":
+            last.append(spec)
+        elif cache is not None and page.kind == "section" and page.section == "topics":
+            pictured.append(spec)
+        else:
+            first.append(spec)
+    found = Problems()  # reported after the others', as a build in one process does
+
+    def meanwhile() -> None:
+        for page_files in render_pages(pictured, found, cache, 1, staging, each=each):
+            files.update(page_files)
+        files["sitemap.xml"] = _sitemap(pages, cache)
+
+    if parallel.workers(len(first), jobs) > 1:
         # Compiled here once: each worker forked from this process (and, in a build with
         # no pages in its cache, each one that replaces it) would compile them again.
         for env in envs.values():
@@ -863,21 +915,29 @@ def render_site(
         # pages' cache keys are made of: a worker would work out those of every page it
         # renders, though other workers have (0.5 s here at 5,000 actors, in each).
         if cache is not None:
-            for renderer in {id(page.r): page.r for page, *_ in pages}.values():
+            for renderer in {id(page.r): page.r for page, *_ in first}.values():
                 renderer.digest_ahead()
-    sitemap: list[tuple[str, list[tuple[str, str]]]] = []
-    for (page, *_), page_files in zip(pages, render_pages(pages, problems, cache, jobs, staging), strict=True):
+    if before_workers is not None:
+        before_workers()
+    for page_files in render_pages(first, problems, cache, jobs, staging, meanwhile, each):
         files.update(page_files)
-        if page.kind != "404":
-            sitemap.append((page.absolute(page.path), page.alternates()))
-    if cache is None:
-        files["sitemap.xml"] = publish.sitemap(sitemap)
-    else:
-        # Kept with the pages (whose cache keeps keys that are strings).
-        key = "sitemap.xml:" + hashlib.blake2b(repr(sitemap).encode(), digest_size=20).hexdigest()
-        files["sitemap.xml"] = memoized(cache.memo, key, lambda: publish.sitemap(sitemap))
+    if after is not None:
+        after()
+    for page_files in render_pages(last, found, cache, 1, staging, each=each):
+        files.update(page_files)
+    problems.items.extend(found.items)
     files["robots.txt"] = publish.robots(site.config.base_url)
     return files
+
+
+def _sitemap(pages: list[PageSpec], cache: PageCache | None) -> bytes:
+    """The sitemap of `pages` (all but the 404 page), in their order."""
+    sitemap = [(page.absolute(page.path), page.alternates()) for page, *_ in pages if page.kind != "404"]
+    if cache is None:
+        return publish.sitemap(sitemap)
+    # Kept with the pages (whose cache keeps keys that are strings).
+    key = "sitemap.xml:" + hashlib.blake2b(repr(sitemap).encode(), digest_size=20).hexdigest()
+    return memoized(cache.memo, key, lambda: publish.sitemap(sitemap))
 
 
 def news_feeds(site: Site, locales: Mapping[str, Locale]) -> tuple[dict[str, bytes], dict[str, tuple[str, str]]]:

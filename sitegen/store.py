@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .memo import RACY_SECONDS, FileEntry, Memo
-from .write import ON_DISK, hold, in_use, signature, write_all
+from .write import ON_DISK, hold, in_use, let_go, signature, write_all
 
 FILES_FILE = "files.pickle"
 MARKDOWN_FILE = "markdown.pickle"
@@ -212,7 +212,7 @@ class PageShards:
         if not self._kept:
             shutil.rmtree(self.folder, ignore_errors=True)
         if self._handle is not None:
-            os.close(self._handle)
+            let_go(self._handle)
             self._handle = None
 
 

@@ -264,7 +264,7 @@ class Staging:
 
     def _let_go(self) -> None:
         if self._handle is not None:
-            os.close(self._handle)
+            let_go(self._handle)
             self._handle = None
 
 
@@ -288,14 +288,34 @@ for path in sys.stdin.buffer.read().split(b"\\0"):
 """
 
 
+# The handles of the folders this process holds (`hold`).
+_HELD: set[int] = set()
+
+
 def hold(folder: Path) -> int | None:
     """Lock `folder` as in use by this build; the open handle that holds the lock (the
-    system lets go of it when every process that has the handle has ended)."""
+    system lets go of it when every process that has the handle has ended, or closed it:
+    `let_go`)."""
     if fcntl is None:
         return None
     handle = os.open(folder, os.O_RDONLY)
     fcntl.flock(handle, fcntl.LOCK_EX)
+    _HELD.add(handle)
     return handle
+
+
+def let_go(handle: int) -> None:
+    """Close a handle `hold` gave."""
+    _HELD.discard(handle)
+    os.close(handle)
+
+
+def let_go_of_all() -> None:
+    """In a process forked from the build that writes none of the folders it holds: close
+    this process's copies of their handles, so that the folders are free once the build
+    has ended (or was stopped), whether this process has ended or not."""
+    for handle in list(_HELD):
+        let_go(handle)
 
 
 def in_use(folder: Path) -> bool:

@@ -160,7 +160,7 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
 
     def logged(path, data):  # runs in whichever process writes the file
         with writers.open("a", encoding="utf-8") as log:
-            log.write(f"{os.getpid()} {path.name} {gc.isenabled()}\n")
+            log.write(f"{os.getpid()} {path.parent.name}/{path.name} {gc.isenabled()}\n")
         return write_file(path, data)
 
     monkeypatch.setattr(write, "_write_file", logged)
@@ -183,7 +183,8 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     assert max(rendering.values()) <= lifetime < sum(rendering.values()) and len(rendering) > 2 * 2
     assert [len(converting) for converting in chunks.values()] in ([1], [2])  # no new ones
     assert site_files(tmp_path / "output") == reference
-    # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…).
+    # Each worker wrote the pages it rendered; this process wrote the rest (assets, sitemap…),
+    # with the pages it made while they rendered: the search pages and the topic overviews.
     by_process = {}
     collecting = {}
     for line in writers.read_text(encoding="utf-8").splitlines():
@@ -194,9 +195,20 @@ def test_a_parallel_build_gives_the_files_of_a_plain_build(corpus, reference, tm
     assert collecting.pop(os.getpid()) is False and set(collecting.values()) == {True}
     mine = by_process.pop(os.getpid())
     assert 2 < len(by_process) <= len(rendering)  # the pool's workers, renewed as they go
-    assert {name for names in by_process.values() for name in names} == {"index.html", "404.html"}
-    assert not {"index.html", "404.html"} & set(mine)
-    assert sum(map(len, by_process.values())) == result.pages
+    assert {name.rpartition("/")[2] for names in by_process.values() for name in names} == {"index.html", "404.html"}
+    made_here = made_by_the_build(result.site)
+    pages_here = [name for name in mine if name.endswith(("/index.html", "/404.html"))]
+    assert sorted(pages_here) == sorted("/".join(path.split("/")[-2:]) for path in made_here)
+    assert sum(map(len, by_process.values())) + len(made_here) == result.pages
+
+
+def made_by_the_build(site) -> set[str]:
+    """The pages a build with a cache renders in its own process while the workers render
+    the others: the search pages and the topic overviews (with the network pictures it
+    keeps)."""
+    urls = [site.search_url(lang) for lang in site.config.languages]
+    urls += [site.section_url("topics", lang) for lang in site.config.languages]
+    return {url + "index.html" for url in urls}
 
 
 def test_the_workers_keep_the_pages_they_render_and_the_build_process_never_holds_them(
@@ -218,9 +230,11 @@ def test_the_workers_keep_the_pages_they_render_and_the_build_process_never_hold
     assert not result.problems.errors
     assert site_files(output) == reference
     pages = {name for name in reference if name.endswith(".html")}
-    assert {name for name, data in result.files.items() if data is write.ON_DISK} == pages
+    made_here = made_by_the_build(result.site)
+    assert {name for name, data in result.files.items() if data is write.ON_DISK} == pages - made_here
     [held] = pickled
-    assert all(write.ON_DISK in files.values() for files, _ in (v for v in held.values() if isinstance(v, tuple)))
+    held_pages = [files for files, _ in (v for v in held.values() if isinstance(v, tuple))]
+    assert all(write.ON_DISK in files.values() or files.keys() <= made_here for files in held_pages)
 
     # The pages file names the workers' folder: a file for each of the workers (renewed as
     # they go), together every page, with its bytes.
@@ -229,7 +243,10 @@ def test_the_workers_keep_the_pages_they_render_and_the_build_process_never_hold
         [store.PAGES_FILE, stored["shards"]]
     )
     assert len(list((cache / stored["shards"]).iterdir())) > 2
-    assert [files for files, _ in (v for v in stored["entries"].values() if isinstance(v, tuple))] == []
+    stored_pages = [files for files, _ in (v for v in stored["entries"].values() if isinstance(v, tuple))]
+    assert {name: data for files in stored_pages for name, data in files.items()} == {
+        name: reference[name] for name in made_here
+    }
     memo = Memo()
     assert store.load_pages(cache, memo) == len(pages) + 1  # and the sitemap
     kept = {name: data for _, value in memo.items() if isinstance(value, tuple) for name, data in value[0].items()}
@@ -285,7 +302,8 @@ def test_the_workers_digest_nothing_but_the_keys_of_the_pages_they_render(corpus
     assert result.written and result.counts["rendered"] == len([n for n in reference if n.endswith(".html")])
     digests = log.read_text(encoding="utf-8").split()
     assert len(set(digests)) > 2  # renewed workers
-    assert len(digests) == result.counts["rendered"]  # each page's key, and nothing else
+    # Each key of the pages they render, and nothing else.
+    assert len(digests) == result.counts["rendered"] - len(made_by_the_build(result.site))
     assert site_files(tmp_path / "output") == reference
 
 
@@ -338,12 +356,14 @@ def _slow_square(log: Path, number: int) -> int:
     return number * number
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_this_process_works_meanwhile_while_the_workers_do_the_items(jobs, tmp_path):
+@pytest.mark.parametrize("jobs, renew", [(1, False), (2, False), (2, True)])
+def test_this_process_works_meanwhile_while_the_workers_do_the_items(jobs, renew, tmp_path):
+    """Also while workers are renewed: those forked meanwhile start from this process as
+    it is then, and only read the items."""
     log, items = tmp_path / "log", list(range(60))
     called = []
     squares = parallel.run_all(
-        functools.partial(_slow_square, log), items, jobs, meanwhile=lambda: called.append(time.monotonic())
+        functools.partial(_slow_square, log), items, jobs, renew, meanwhile=lambda: called.append(time.monotonic())
     )
     assert squares == [n * n for n in items] and len(called) == 1
     done = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
@@ -351,7 +371,8 @@ def test_this_process_works_meanwhile_while_the_workers_do_the_items(jobs, tmp_p
     if jobs == 1:  # the items first, in this process
         assert workers == {os.getpid()} and called[0] > max(float(t) for _, t in done)
     else:  # before the workers are done
-        assert len(workers) == 2 and os.getpid() not in workers and called[0] < max(float(t) for _, t in done)
+        assert len(workers) > 2 if renew else len(workers) == 2
+        assert os.getpid() not in workers and called[0] < max(float(t) for _, t in done)
 
 
 def test_work_set_aside_is_done_by_another_process_or_here_where_none_can_be_forked(tmp_path, monkeypatch):
@@ -373,11 +394,38 @@ def test_work_set_aside_is_done_by_another_process_or_here_where_none_can_be_for
     assert later() is True
 
 
+def test_a_process_saving_the_cache_holds_none_of_the_folders_the_build_holds(tmp_path):
+    """Forked to save part of the cache, a process lets go of its copies of the handles
+    that hold the build's folders: once the build lets go (or is killed), they are free,
+    though that process still runs."""
+    folder, started, finish = tmp_path / "staging", tmp_path / "started", tmp_path / "finish"
+    folder.mkdir()
+    handle = write.hold(folder)
+
+    def saving() -> bool:
+        started.touch()
+        while not finish.exists():
+            time.sleep(0.01)
+        return True
+
+    done = pipeline._aside(saving)
+    try:
+        while not started.exists():
+            time.sleep(0.01)
+        assert write.in_use(folder)
+        write.let_go(handle)
+        assert not write.in_use(folder)  # the saving process still runs
+    finally:
+        finish.touch()
+    assert done()
+
+
 def test_what_was_read_and_converted_is_saved_by_another_process_while_the_pages_are_made(
     corpus, reference, tmp_path, monkeypatch
 ):
     """The cache files of the content files and of the converted bodies are pickled by a
-    process forked before the pages are made; the rest by the build process at its end."""
+    process forked before the pages are made; the rest by one forked once they are made,
+    while the build process writes the other files and swaps the site in."""
     log, order = tmp_path / "saved", []
     savers = {name: getattr(store, name) for name in ("save_files", "save_markdown", "save_search")}
 
@@ -392,32 +440,65 @@ def test_what_was_read_and_converted_is_saved_by_another_process_while_the_pages
     for name in savers:
         monkeypatch.setattr(store, name, logged(name))
     aside, render_site = parallel.aside, pipeline.render_site
-    monkeypatch.setattr(parallel, "aside", lambda function: order.append("forked") or aside(function))
+    monkeypatch.setattr(parallel, "aside", lambda *args, **options: order.append("forked") or aside(*args, **options))
     monkeypatch.setattr(pipeline, "render_site", lambda *args: order.append("rendered") or render_site(*args))
+    publish = write.Staging.publish
+    monkeypatch.setattr(write.Staging, "publish", lambda *args: order.append("published") or publish(*args))
     cache = tmp_path / ".sitegen-cache"
     result = build_into(corpus, tmp_path / "output", cache_dir=cache, jobs=2)
-    assert result.written and order == ["forked", "rendered"]
+    assert result.written and order == ["forked", "rendered", "forked", "published"]
     saved = dict(line.split() for line in log.read_text().splitlines())
-    assert saved["save_search"] == str(os.getpid())
     assert saved["save_files"] == saved["save_markdown"] != str(os.getpid())
+    assert saved["save_search"] not in (saved["save_files"], str(os.getpid()))
     shutil.rmtree(tmp_path / "output")
     warm = build_into(corpus, tmp_path / "output", cache_dir=cache)
     assert warm.counts == {"rendered": 0, "reused": warm.pages}
     assert site_files(tmp_path / "output") == reference
 
 
-def test_a_cache_file_the_other_process_cannot_save_means_no_stamp(corpus, tmp_path, monkeypatch):
-    """When the forked process cannot save, the build still writes its site, but keeps no
+def test_the_workers_make_the_search_entries_and_this_process_the_network_pictures_meanwhile(
+    corpus, reference, tmp_path, monkeypatch
+):
+    """Each search entry is made by the worker that renders the page it shows, which has
+    read its text already; the network pictures by this process, while the workers
+    render (a build with one job draws them after its pages)."""
+    log, build_process, layout = tmp_path / "entries", os.getpid(), network.layout
+    drawn = []
+
+    def laid_out(*args):
+        drawn.append((os.getpid(), parallel._work[0].__name__ if parallel._work else None))
+        return layout(*args)
+
+    logged_search_entries(log, monkeypatch)
+    monkeypatch.setattr(network, "layout", laid_out)
+    result = build_into(corpus, tmp_path / "output", cache_dir=tmp_path / "cache", jobs=2)
+    assert result.written and site_files(tmp_path / "output") == reference
+    made = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    entries = sum(len(result.rendering.search[lang]) for lang in result.site.config.languages)
+    assert len(made) == entries and str(build_process) not in {pid for pid, _ in made}
+    assert len({pid for pid, _ in made}) > 2  # renewed workers
+    assert set(drawn) == {(build_process, "render")}
+    # The next build finds every entry in the cache: the workers send none back.
+    log.unlink()
+    shutil.rmtree(tmp_path / "output")
+    warm = build_into(corpus, tmp_path / "output", cache_dir=tmp_path / "cache", jobs=2)
+    assert not log.exists() and warm.rendering.search == result.rendering.search
+    assert site_files(tmp_path / "output") == reference
+
+
+@pytest.mark.parametrize("saver, name", [("save_markdown", store.MARKDOWN_FILE), ("save_search", store.SEARCH_FILE)])
+def test_a_cache_file_the_other_process_cannot_save_means_no_stamp(corpus, tmp_path, monkeypatch, saver, name):
+    """When a forked process cannot save, the build still writes its site, but keeps no
     stamp: the next build looks at everything again rather than trust the cache."""
     content, cache = copy_of(corpus, tmp_path), tmp_path / ".sitegen-cache"
 
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store, "save_markdown", full)
+    monkeypatch.setattr(store, saver, full)
     result = build_into(content, tmp_path / "output", cache_dir=cache)
     assert result.written and not result.problems
-    assert not (cache / store.STAMP_FILE).exists() and not (cache / store.MARKDOWN_FILE).exists()
+    assert not (cache / store.STAMP_FILE).exists() and not (cache / name).exists()
     monkeypatch.undo()
     again = build_into(content, tmp_path / "output", cache_dir=cache)
     assert again.written and not again.unchanged
@@ -563,7 +644,20 @@ def _as_kept(documents) -> list:
     return [(document, vars(document) if document else None) for document in documents]
 
 
-def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions, made):
+def logged_search_entries(log: Path, monkeypatch) -> None:
+    """Note in `log` every search entry made from now on, by any process: its process and
+    the address of its page."""
+    encode = search.encode
+
+    def encoded(version, section):
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {version.url}\n")
+        return encode(version, section)
+
+    monkeypatch.setattr(search, "encode", encoded)
+
+
+def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tmp_path, conversions, made, monkeypatch):
     content = copy_of(corpus, tmp_path)
     cache, output = tmp_path / "cache", tmp_path / "output"
     build_into(content, output, cache_dir=cache)
@@ -597,11 +691,15 @@ def test_a_build_with_the_cache_converts_only_what_changed(corpus, reference, tm
     # again; the site is a fresh build's.
     edit(content / "actors" / "akteur-00007.en.md", "\nA new closing sentence.\n")
     conversions.clear()
+    logged_search_entries(tmp_path / "entries", monkeypatch)
     edited = build_into(content, output, cache_dir=cache, jobs=2)
     assert conversions == ["en/actors/akteur-00007/"]  # one body: in this process
+    # Its search entry, by the worker that rendered its page.
+    [(worker, url)] = [line.split() for line in (tmp_path / "entries").read_text(encoding="utf-8").splitlines()]
+    assert url == "en/actors/akteur-00007/" and worker != str(os.getpid())
     assert made == {
         "parsed": ["akteur-00007.en.md"],
-        "search": ["en/actors/akteur-00007/"],
+        "search": [],
         "layouts": [],
         "pictures": [],  # its labels are titles, not bodies
         "sitemaps": [],

@@ -202,13 +202,8 @@ def build_site(
                 ("version", *values.items(), *labels.items()),
                 lambda values=values, labels=labels: Version(**values, figure_labels=MappingProxyType(labels)),
             )
-            for line, what in rendered.removed:
-                problems.warning(
-                    doc.path,
-                    doc.body_line + line - 1,
-                    f"{what} was removed from the text",
-                    "write the text in Markdown; only simple HTML without scripts or styles is kept",
-                )
+            for line, what, advice in rendered.removed:
+                problems.warning(doc.path, doc.body_line + line - 1, f"{what} was removed from the text", advice)
             if slug not in broken:  # the figures are in the file that could not be read
                 _check_figure_labels(doc, facts[slug].get("figures") or (), problems)
             link_sites.append((doc, rendered.links))

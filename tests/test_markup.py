@@ -142,13 +142,37 @@ def test_raw_html_is_cleaned_by_an_allow_list_and_each_removal_is_named_with_its
     assert page.find("a", string="mail")["href"] == "mailto:info@example.org"
     assert page.find("abbr")["title"] == "Good Manufacturing Practice" and page.find("sup").get_text() == "1"
     assert page.find("b").get_text() == "fett" and page.find("div").get_text() == "Überall"
-    assert rendered.removed == (
+    assert [(line, what) for line, what, _ in rendered.removed] == [
         (1, "the attribute onclick= of <b>"),
         (3, "<script>"),
         (5, "a javascript: link"),
         (7, "<iframe>"),
         (9, "the attribute style= of <div>"),
-    )
+    ]
+    assert {advice for _, _, advice in rendered.removed} == {
+        "write the text in Markdown; only simple HTML without scripts or styles is kept"
+    }
+
+
+@pytest.mark.parametrize("title", ["# Über uns", "Über uns\n========"])
+def test_a_level_one_heading_is_reported_where_it_is_written(title):
+    # Neither '<' nor ':' in the body: what Markdown itself makes is checked too.
+    rendered = MarkdownRenderer("de").render(f"Erster Absatz.\n\n{title}\n\nMehr Text.", "de/", resolve)
+    assert not BeautifulSoup(rendered.html, "html.parser").find("h1")
+    ((line, what, advice),) = rendered.removed
+    assert (line, what) == (3, "a level-1 heading") and "'##'" in advice
+
+
+def test_a_picture_is_reported_where_it_is_written():
+    rendered = MarkdownRenderer("en").render("Text.\n\nSee ![the lab](lab.png) here.", "en/", resolve)
+    assert not BeautifulSoup(rendered.html, "html.parser").find("img")
+    ((line, what, advice),) = rendered.removed
+    assert (line, what) == (3, "a picture") and "[what it shows](address)" in advice
+
+
+def test_html_written_as_html_gets_the_advice_for_html():
+    rendered = MarkdownRenderer("en").render('Text.\n\n<h1>Big</h1>\n\n<img src="x.png" alt="x">', "en/", resolve)
+    assert [(line, what) for line, what, _ in rendered.removed] == [(3, "<h1>"), (5, "<img>")]
 
 
 @pytest.mark.parametrize(
@@ -172,7 +196,10 @@ def test_footnotes_are_kept_without_a_word():
 
 
 def test_plain_markdown_loses_nothing_to_the_sanitizer():
-    source = "## Über uns\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- eins\n- [[car-t]]\n\n> Zitat\n\n`<script>` als Code\n"
+    source = (
+        "## Über uns\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- eins\n- [[car-t]]\n\n> Zitat\n\n`<script>` als Code\n\n"
+        '„Zitat“, "Anführung", Leipzig\'s & Dresdens -- und... ‚so‘\n'
+    )
     rendered = MarkdownRenderer("de").render(source, "de/", resolve)
     assert rendered.removed == ()
     page = BeautifulSoup(rendered.html, "html.parser")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from bs4 import BeautifulSoup
@@ -211,10 +212,12 @@ def test_plain_markdown_loses_nothing_to_the_sanitizer():
 
 
 def _full_converter_html(text: str, lang: str = "de") -> str:
-    """`text` converted with every extension, as every body was before the selection."""
+    """`text` converted with every extension and processor, and with Python-Markdown's
+    processors as they come (without `markup._quicken`)."""
     renderer = MarkdownRenderer(lang)
     renderer._uses = lambda text: frozenset(markup._OPTIONAL)
-    return renderer.render(text, "de/akteure/izi/", resolve).html
+    with mock.patch.object(markup, "_quicken", lambda md: None):
+        return renderer.render(text, "de/akteure/izi/", resolve).html
 
 
 def _content_bodies() -> list[str]:
@@ -240,7 +243,10 @@ _PIECES = st.sampled_from(
      "a -- b", "\n\n| --- | --- |\n", "\n---\n", "<a title='--'>x</a>", "`--`", "![a'b](c)",
      "'", '"', "...", "<<", ">>", "&", "#", "## ", ">", "1.", "<b>", "[[car-t]]", "=", "+", "\\",
      "  \n", "\r", "\x02", "\x03", "!", "<https://example.org>", "<a@b.de>", "&amp;", "**", "__", "`x`",
-     "[TOC]", "\n\n[TOC]\n\n", "\n# Kopf\n", "\n### Kopf {data-toc-label='K'}\n", "<h2>roh</h2>"]
+     "[TOC]", "\n\n[TOC]\n\n", "\n# Kopf\n", "\n### Kopf {data-toc-label='K'}\n", "<h2>roh</h2>",
+     "\n\nTitel\n===\n", "\nTitel\n---", "\n\n* * *\n", "\n- - -\n", "___", "\n   \n", "   ", "> > ", "\n> ",
+     "[r]: https://example.org", "\n[r]:", "]:", "\\#", "&#35;", "\n\n> ## Kopf\n> Titel\n> ---\n", "\n- ## x\n",
+     "## a &amp; <b>b</b>\n", "## `x` *y*\n"]
 )  # fmt: skip
 
 
@@ -248,6 +254,12 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=40).map("".join))
 def test_extensions_left_out_change_nothing_on_random_text(text):
     assert MarkdownRenderer("de").render(text, "de/akteure/izi/", resolve).html == _full_converter_html(text)
+
+
+@pytest.mark.parametrize("text", ["a\r: b", "<h2></h2>: b", "<h2></h2>&#3: b", ">r\n>\t: b", "- a\n\n    : b"])
+def test_a_definition_is_found_wherever_markdown_starts_its_line(text):
+    html = MarkdownRenderer("de").render(text, "de/akteure/izi/", resolve).html
+    assert html == _full_converter_html(text) and "<dd>" in html
 
 
 def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_extensions():

@@ -8,6 +8,7 @@ headings (so `[[slug#anchor]]` can be checked against them). No other state is k
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -478,8 +479,8 @@ _BLOCK_NEEDS: dict[str, Callable[[str], bool]] = {
 def _quicken(md: markdown.Markdown) -> None:
     """Make `md` convert as before, only sooner: its block processors look for what their
     patterns need first; its check for block-level tags (some 80 a body) looks in a set,
-    not a list; its whitespace is normalized without a regular expression where it
-    cannot match."""
+    not a list, and once for each tag; its whitespace is normalized without a regular
+    expression where it cannot match."""
     blocks = md.parser.blockprocessors
     for name, needs in _BLOCK_NEEDS.items():
         if name in blocks:
@@ -490,7 +491,7 @@ def _quicken(md: markdown.Markdown) -> None:
     reference = blocks["reference"]
     reference.run = lambda parent, blocks, run=reference.run: "]:" in blocks[0] and run(parent, blocks)
     block_level = frozenset(md.block_level_elements)
-    md.is_block_level = lambda tag: isinstance(tag, str) and tag.lower().rstrip("/") in block_level
+    md.is_block_level = functools.cache(lambda tag: isinstance(tag, str) and tag.lower().rstrip("/") in block_level)
     md.preprocessors.register(_NormalizeWhitespace(md), "normalize_whitespace", 30)
 
 

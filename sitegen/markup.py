@@ -22,6 +22,7 @@ import nh3
 from markdown import preprocessors, util
 from markdown.extensions import toc
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .schema import slugify
@@ -303,6 +304,15 @@ _QUOTES = {
 _BACKLINK_TITLES = {"de": "Zurück zu Fußnote %d im Text", "en": "Back to footnote %d in the text"}
 
 
+class _CrossLinksOnly(InlineTreeprocessor):
+    """Markdown's inline processor, for a body whose only inline syntax is [[links]]: a text
+    without '[[' is passed over, instead of having the pattern tried on it (most texts of
+    such a body have none)."""
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        return super()._InlineProcessor__handleInline(data, patternIndex) if "[[" in data else data
+
+
 class _ExternalLinks(Treeprocessor):
     """Links to other sites say so (`rel="external"`) and get no hold on this page (`noopener`)."""
 
@@ -553,6 +563,8 @@ class MarkdownRenderer:
         # Priority above the link pattern (160) so '[[' is never read as a Markdown link.
         if "crosslink" in optional:
             md.inlinePatterns.register(_CrossLinkProcessor(self), "crosslink", 175)
+            if len(md.inlinePatterns) == 1:
+                md.treeprocessors.register(_CrossLinksOnly(md), "inline", 20)
         # After the inline patterns (20), which make the links.
         md.treeprocessors.register(_ExternalLinks(md), "external_links", 15)
         return md

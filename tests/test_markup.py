@@ -262,6 +262,32 @@ def test_a_definition_is_found_wherever_markdown_starts_its_line(text):
     assert html == _full_converter_html(text) and "<dd>" in html
 
 
+# Texts whose only inline syntax is [[links]], in the blocks they may stand in.
+_LINK_PIECES = st.sampled_from(
+    ["a", "ß", " ", "\n", "\n\n", "[[car-t]]", "[[gmp|Text]]", "[[nope]]", "[[car-t#x]]", "[[", "]]", "[", "]",
+     "- ", "1. ", "## ", "> ", "    ", "| a | b |\n|---|---|\n| [[car-t]] | c |\n", "\n```\n[[car-t]]\n```\n",
+     "Titel\n---\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(_LINK_PIECES, max_size=30).map("".join))
+def test_a_body_with_only_cross_links_converts_as_with_every_pattern(text):
+    renderer = MarkdownRenderer("de")
+    assert renderer.render(text, "de/akteure/izi/", resolve).html == _full_converter_html(text)
+
+
+def test_texts_without_cross_links_are_passed_over_in_a_body_with_nothing_else():
+    renderer = MarkdownRenderer("de")
+    html = renderer.render("## Kopf\n\nSiehe [[car-t]].\n\n- eins\n- [[gmp|zwei]]", "de/a/", resolve).html
+    assert html.count("<a href=") == 2
+    ((_, converter),) = renderer._converters.items()
+    assert type(converter.treeprocessors["inline"]).__name__ == "_CrossLinksOnly"
+    renderer.render("Siehe [[car-t]] und *mehr*.", "de/a/", resolve)  # emphasis too: Markdown's own
+    kinds = {type(md.treeprocessors["inline"]).__name__ for md in renderer._converters.values()}
+    assert kinds == {"_CrossLinksOnly", "InlineProcessor"}
+
+
 def test_a_body_without_quotes_tables_or_footnotes_is_converted_without_those_extensions():
     renderer = MarkdownRenderer("de")
     renderer.render("## Titel\n\nText ohne Besonderes.", "de/a/", resolve)

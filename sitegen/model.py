@@ -32,6 +32,12 @@ MAX_NESTING = 100
 # The start of a line: indentation, quote markers and list markers.
 _LINE_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*", re.M)
 _MARKER = re.compile(r">|[*+-]|\d+[.)]")
+# A line that starts with more of their characters than MAX_NESTING: only such a line can
+# nest too deep, and few bodies have one, so the others are not looked at line by line.
+# (After a '\n', the literal lets the search skip to each line: `^` with re.M tries every
+# character, ten times slower; the first line is matched on its own.)
+_LONG_PREFIX = re.compile(rf"[ \t>*+\-\d.)]{{{MAX_NESTING + 1}}}")
+_LONG_PREFIX_LATER = re.compile(rf"\n[ \t>*+\-\d.)]{{{MAX_NESTING + 1}}}")
 # Start and end tags of the converted HTML, which the sanitizer has closed; void elements
 # (<br>, <hr>, …) have no end tag and are not counted.
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
@@ -312,7 +318,7 @@ def _convert(
             rendered = renderer.render(body, url, link_table.get)
         except RecursionError:
             raise TooDeepError(0) from None
-        if _html_depth(rendered.html) > MAX_NESTING:
+        if _nests_too_deep(rendered.html):
             raise TooDeepError(0)
     except TooDeepError as exc:
         return exc
@@ -335,6 +341,8 @@ def _check_nesting(body: str) -> None:
     Each quote or list marker at the start of a line is a level, and so are four columns of
     indentation (after the one space that follows each marker).
     """
+    if not _LONG_PREFIX.match(body) and not _LONG_PREFIX_LATER.search(body):
+        return
     for match in _LINE_PREFIX.finditer(body):
         prefix = match.group(0)
         if len(prefix) > MAX_NESTING:  # every level takes a character: most lines stop here
@@ -342,6 +350,13 @@ def _check_nesting(body: str) -> None:
             columns = prefix.count(" ") + 4 * prefix.count("\t") - markers
             if markers + max(columns, 0) // 4 > MAX_NESTING:
                 raise TooDeepError(body.count("\n", 0, match.start()))
+
+
+def _nests_too_deep(html: str) -> bool:
+    """Whether the elements of `html`, as the sanitizer writes it, nest deeper than
+    MAX_NESTING. Each element it writes that can hold another has a start and an end tag,
+    so HTML with fewer '<' than twice as many is not walked through tag by tag."""
+    return html.count("<") > 2 * MAX_NESTING + 1 and _html_depth(html) > MAX_NESTING
 
 
 def _html_depth(html: str) -> int:

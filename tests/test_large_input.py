@@ -12,7 +12,9 @@ from __future__ import annotations
 from conftest import run_cli, snapshot, write
 
 from bench.large_input import BIG_ACTOR, BIG_FILE_END, big_file_site, measure
+from sitegen import model
 from sitegen.load import MAX_YAML_DEPTH
+from sitegen.markup import MarkdownRenderer
 from sitegen.model import MAX_NESTING
 
 # Far above what the build needs (about 8 s and 160 MB on a 2-core machine): these catch
@@ -75,3 +77,15 @@ def test_pathological_nesting_is_reported_not_a_crash(site_dir, tmp_path):
     for name, (_, line, message) in DEEP.items():
         assert f"{content}/{name}:{line}: {message}" in done.stderr, (name, done.stderr[-2000:])
     assert snapshot(output) == before
+
+
+def test_elements_nested_one_level_too_deep_are_found():
+    # At the limit, the HTML has just few enough '<' to pass without being walked through;
+    # one level more, and it is walked through and refused.
+    renderer = MarkdownRenderer("de")
+    for levels, refused in ((MAX_NESTING, False), (MAX_NESTING + 1, True)):
+        result = model._convert(renderer, "<div>" * levels + "x" + "</div>" * levels, "de/akteure/a/", {})
+        assert isinstance(result, model.TooDeepError) is refused, levels
+    # Many elements side by side are not deep.
+    wide = "\n\n".join(f"- *{n}*" for n in range(MAX_NESTING * 3))
+    assert not isinstance(model._convert(renderer, wide, "de/akteure/a/", {}), model.TooDeepError)

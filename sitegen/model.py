@@ -355,7 +355,7 @@ def _check_nesting(body: str) -> None:
 def _nests_too_deep(html: str) -> bool:
     """Whether the elements of `html`, as the sanitizer writes it, nest deeper than
     MAX_NESTING. Each element it writes that can hold another has a start and an end tag,
-    so HTML with fewer '<' than twice as many is not walked through tag by tag."""
+    so HTML with at most 2 × MAX_NESTING + 1 '<' cannot, and is not walked tag by tag."""
     return html.count("<") > 2 * MAX_NESTING + 1 and _html_depth(html) > MAX_NESTING
 
 

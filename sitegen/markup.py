@@ -499,7 +499,7 @@ def _quicken(md: markdown.Markdown) -> None:
             )
     # A reference ('[id]: address') is looked for by `run`; its test always passes.
     reference = blocks["reference"]
-    reference.run = lambda parent, blocks, run=reference.run: "]:" in blocks[0] and run(parent, blocks)
+    reference.run = lambda parent, pending, run=reference.run: "]:" in pending[0] and run(parent, pending)
     block_level = frozenset(md.block_level_elements)
     md.is_block_level = functools.cache(lambda tag: isinstance(tag, str) and tag.lower().rstrip("/") in block_level)
     md.preprocessors.register(_NormalizeWhitespace(md), "normalize_whitespace", 30)
